@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from kithkin.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("", include("kithkin.accounts.urls")),
+    path("", include("kithkin.audit.urls")),
+]
+
+handler400 = "kithkin.core.views.bad_request"
+handler403 = "kithkin.core.views.permission_denied"
+handler404 = "kithkin.core.views.page_not_found"
+handler500 = "kithkin.core.views.server_error"
