@@ -43,14 +43,14 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    practice = factories.PracticeFactory(name="Harbour Practice")
+    practice = factories.PracticeFactory.create(name="Harbour Practice")
     admin = factories.staff(practice, Role.ADMIN, display_name="Ada Admin")
     clinician = factories.staff(practice, Role.CLINICIAN, display_name="Cleo Clinician")
     colleague = factories.staff(practice, Role.CLINICIAN, display_name="Colin Colleague")
     client_a = factories.client_of(practice, clinician, portal=True, display_name="Alex Rivers")
     client_b = factories.client_of(practice, colleague, portal=True, display_name="Bea Stone")
     member = factories.member_of(client_a, display_name="Mel Member")
-    other_practice = factories.PracticeFactory(name="Elsewhere Clinic")
+    other_practice = factories.PracticeFactory.create(name="Elsewhere Clinic")
     stranger = factories.staff(other_practice, Role.CLINICIAN, display_name="Sam Stranger")
     other_client = factories.client_of(other_practice, stranger, display_name="Oli Other")
     return World(

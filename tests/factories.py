@@ -1,4 +1,6 @@
-"""Factories for test data. Passwords are all ``PASSWORD`` so tests can sign in."""
+"""Factories for test data. Passwords are all ``PASSWORD`` so tests can sign in.
+
+Call ``XFactory.create(...)`` (typed) rather than ``XFactory(...)`` (untyped)."""
 
 from __future__ import annotations
 
@@ -19,23 +21,24 @@ from kithkin.accounts.models import (
 PASSWORD = "a long test passphrase"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@example.test")
     display_name = factory.Sequence(lambda n: f"Person {n}")
     time_zone = "Europe/London"
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
-    @factory.post_generation
-    def _save(self, create: bool, extracted: Any, **kwargs: Any) -> None:
-        if create:
-            self.save()
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        password = kwargs.pop("password", PASSWORD)
+        user = model_class(**kwargs)
+        user.set_password(password)
+        user.save()
+        return user
 
 
-class PracticeFactory(factory.django.DjangoModelFactory):
+class PracticeFactory(factory.django.DjangoModelFactory[Practice]):
     class Meta:
         model = Practice
 
@@ -43,7 +46,7 @@ class PracticeFactory(factory.django.DjangoModelFactory):
     time_zone = "Europe/London"
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
@@ -52,7 +55,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.CLINICIAN
 
 
-class ClientFactory(factory.django.DjangoModelFactory):
+class ClientFactory(factory.django.DjangoModelFactory[Client]):
     class Meta:
         model = Client
 
@@ -63,23 +66,23 @@ class ClientFactory(factory.django.DjangoModelFactory):
 
 
 def staff(practice: Practice, role: Role = Role.CLINICIAN, display_name: str = "Staff") -> User:
-    membership: Membership = MembershipFactory(
+    membership = MembershipFactory.create(
         practice=practice, role=role, user__display_name=display_name
     )
     return membership.user
 
 
 def client_of(practice: Practice, *care_team: User, portal: bool = False, **kwargs: Any) -> Client:
-    client: Client = ClientFactory(practice=practice, **kwargs)
+    client = ClientFactory.create(practice=practice, **kwargs)
     for index, clinician in enumerate(care_team):
         CareTeamMember.objects.create(client=client, user=clinician, is_lead=index == 0)
     if portal:
-        client.user = UserFactory(display_name=client.display_name)
+        client.user = UserFactory.create(display_name=client.display_name)
         client.save(update_fields=["user"])
     return client
 
 
 def member_of(client: Client, **kwargs: Any) -> User:
-    user: User = UserFactory(**kwargs)
+    user = UserFactory.create(**kwargs)
     NetworkMember.objects.create(client=client, user=user, relationship="Sister")
     return user

@@ -59,7 +59,7 @@ def roles_of(user: User | AnonymousUser) -> set[Role]:
         roles.add(Role.CLIENT)
     if user.network_memberships.filter(ended_at__isnull=True).exists():
         roles.add(Role.MEMBER)
-    user._kithkin_roles = roles  # type: ignore[union-attr]
+    user._kithkin_roles = roles  # type: ignore[attr-defined]
     return roles
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from kithkin.core.fields import EncryptedTextField
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -99,7 +99,10 @@ class Membership(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(
         max_length=20,
-        choices=[(Role.ADMIN.value, Role.ADMIN.label), (Role.CLINICIAN.value, Role.CLINICIAN.label)],
+        choices=[
+            (Role.ADMIN.value, Role.ADMIN.label),
+            (Role.CLINICIAN.value, Role.CLINICIAN.label),
+        ],
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -160,6 +163,9 @@ class CareTeamMember(models.Model):
             models.UniqueConstraint(fields=["client", "user"], name="care_team_once")
         ]
 
+    def __str__(self) -> str:
+        return f"care team link {self.pk}"
+
 
 class NetworkMember(models.Model):
     """A person from a client's support network who accepted an invitation to take part.
@@ -175,6 +181,9 @@ class NetworkMember(models.Model):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["client", "user"], name="network_member_once")
         ]
+
+    def __str__(self) -> str:
+        return f"network member {self.pk}"
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
@@ -225,6 +234,9 @@ class Invitation(models.Model):
                 name="invitation_binds_the_right_object",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk}"
 
     @staticmethod
     def make_secret() -> tuple[str, str]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 
 from kithkin.audit import services as audit
 
@@ -11,8 +13,8 @@ class AuditedLoginRequiredMiddleware(LoginRequiredMiddleware):
     Each refusal is written to the audit trail (the path is not: it may name an object)."""
 
     def handle_no_permission(
-        self, request: HttpRequest, view_func: object
-    ) -> HttpResponseBase:
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase]
+    ) -> HttpResponseRedirect:
         audit.record(
             request,
             action="login.required",
@@ -20,4 +22,4 @@ class AuditedLoginRequiredMiddleware(LoginRequiredMiddleware):
             object_id=request.resolver_match.view_name if request.resolver_match else "",
             outcome=audit.Outcome.DENIED,
         )
-        return super().handle_no_permission(request, view_func)  # type: ignore[arg-type]
+        return super().handle_no_permission(request, view_func)

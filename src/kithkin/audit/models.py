@@ -31,7 +31,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events cannot be changed.")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("Audit events cannot be deleted.")
 
     def for_client(self, client_id: Any) -> AuditEventQuerySet:
@@ -62,6 +62,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["client_id", "-id"], name="audit_client_recent"),
             models.Index(fields=["actor_id", "-id"], name="audit_actor_recent"),
         ]
+
+    def __str__(self) -> str:
+        return f"audit event #{self.pk}: {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -99,3 +102,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_event_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.last_event_id}"
