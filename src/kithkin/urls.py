@@ -5,6 +5,7 @@ from kithkin.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("kithkin.accounts.urls")),
+    path("", include("kithkin.accounts.practice_urls")),
     path("", include("kithkin.audit.urls")),
 ]
 

@@ -1,10 +1,25 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from kithkin.accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.account_settings, name="settings"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
+    path("accounts/password/change/", views.ChangePasswordView.as_view(), name="password_change"),
+    path("accounts/password/reset/", views.ResetRequestView.as_view(), name="password_reset"),
+    path(
+        "accounts/password/reset/sent/", views.ResetDoneView.as_view(), name="password_reset_done"
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        views.ResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/",
+        views.ResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from kithkin.audit import views
+
+urlpatterns = [
+    path("clients/<uuid:client_id>/audit/", views.client_audit, name="client_audit"),
+]
