@@ -77,6 +77,18 @@ class ClientAdminForm(forms.Form):
         )
 
 
+class ClientConcernsForm(forms.Form):
+    """The clinical summary the care team keeps; stored encrypted."""
+
+    presenting_concerns = forms.CharField(
+        label=_("Presenting concerns"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Only the care team can read this; it is stored encrypted."),
+    )
+
+
 class ClientCreateForm(ClientAdminForm):
     presenting_concerns = forms.CharField(
         label=_("Presenting concerns"),

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("clients/<uuid:client_id>/", views.client_overview, name="client_overview"),
     path("clients/<uuid:client_id>/edit/", views.client_edit, name="client_edit"),
+    path("clients/<uuid:client_id>/concerns/", views.client_concerns, name="client_concerns"),
     path("clients/<uuid:client_id>/care-team/", views.client_care_team, name="client_care_team"),
     path(
         "clients/<uuid:client_id>/invite-portal/",

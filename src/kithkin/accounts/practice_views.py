@@ -27,6 +27,7 @@ from kithkin.accounts.practice_forms import (
     CareTeamAddForm,
     CareTeamChangeForm,
     ClientAdminForm,
+    ClientConcernsForm,
     ClientCreateForm,
     MemberInviteForm,
     PortalInviteForm,
@@ -187,6 +188,20 @@ def client_edit(request: HttpRequest, client_id: UUID) -> HttpResponse:
         messages.success(request, _("The client's details were saved."))
         return redirect("client_overview", client_id=client.pk)
     return render(request, "accounts/client_edit.html", {"client": client, "form": form})
+
+
+def client_concerns(request: HttpRequest, client_id: UUID) -> HttpResponse:
+    client = access.get_client(request, client_id, Purpose.CARE, action="client.concerns")
+    form = ClientConcernsForm(
+        request.POST or None, initial={"presenting_concerns": client.presenting_concerns}
+    )
+    if request.method == "POST" and form.is_valid():
+        if services.update_presenting_concerns(
+            request, client, form.cleaned_data["presenting_concerns"]
+        ):
+            messages.success(request, _("The presenting concerns were saved."))
+        return redirect("client_overview", client_id=client.pk)
+    return render(request, "accounts/client_concerns.html", {"client": client, "form": form})
 
 
 def client_care_team(request: HttpRequest, client_id: UUID) -> HttpResponse:

@@ -190,6 +190,24 @@ def update_client_admin(request: HttpRequest, client: Client, changes: dict[str,
     return client
 
 
+def update_presenting_concerns(request: HttpRequest, client: Client, text: str) -> bool:
+    """Care-team only (the view fetches the client with Purpose.CARE). Returns whether it changed."""
+    if text == client.presenting_concerns:
+        return False
+    with transaction.atomic():
+        client.presenting_concerns = text
+        client.save(update_fields=["presenting_concerns"])
+        audit.record(
+            request,
+            action="client.update",
+            object_type="client",
+            object_id=client.pk,
+            client=client,
+            detail={"fields": ["presenting_concerns"]},
+        )
+    return True
+
+
 def _audit_team(request: HttpRequest, client: Client, change: str, user: User) -> None:
     audit.record(
         request,
