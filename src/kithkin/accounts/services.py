@@ -191,7 +191,7 @@ def update_client_admin(request: HttpRequest, client: Client, changes: dict[str,
 
 
 def update_presenting_concerns(request: HttpRequest, client: Client, text: str) -> bool:
-    """Care-team only (the view fetches the client with Purpose.CARE). Returns whether it changed."""
+    """Care team only (the view asks for Purpose.CARE). Returns whether it changed."""
     if text == client.presenting_concerns:
         return False
     with transaction.atomic():
