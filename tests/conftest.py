@@ -54,8 +54,16 @@ def world(db: None) -> World:
     stranger = factories.staff(other_practice, Role.CLINICIAN, display_name="Sam Stranger")
     other_client = factories.client_of(other_practice, stranger, display_name="Oli Other")
     return World(
-        practice, admin, clinician, colleague, client_a, client_b, member,
-        other_practice, stranger, other_client,
+        practice,
+        admin,
+        clinician,
+        colleague,
+        client_a,
+        client_b,
+        member,
+        other_practice,
+        stranger,
+        other_client,
     )
 
 

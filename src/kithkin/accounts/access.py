@@ -101,10 +101,7 @@ def get_client(
 ) -> Client:
     """Fetch one client the requesting user may reach, and audit the read."""
     client = (
-        clients_for(request.user, *purposes)
-        .select_related("practice")
-        .filter(pk=client_id)
-        .first()
+        clients_for(request.user, *purposes).select_related("practice").filter(pk=client_id).first()
     )
     if client is None:
         raise _deny(request, action, "client", client_id)

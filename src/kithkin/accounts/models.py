@@ -140,9 +140,7 @@ class Client(models.Model):
     objects = ClientQuerySet.as_manager()
 
     class Meta:
-        indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["practice", "display_name"])
-        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["practice", "display_name"])]
 
     def __str__(self) -> str:
         return self.preferred_name or self.display_name

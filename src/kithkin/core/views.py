@@ -29,15 +29,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
-    return render(
-        request, "core/error.html", {"title": title, "message": message}, status=status
-    )
+    return render(request, "core/error.html", {"title": title, "message": message}, status=status)
 
 
 @login_not_required
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(
-        request, 400, _("Something in that request was not right"),
+        request,
+        400,
+        _("Something in that request was not right"),
         _("Please go back and try again."),
     )
 
@@ -45,16 +45,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 @login_not_required
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(
-        request, 403, _("This page is not available to you"),
-        _("Your account does not give access to this page. If you think it should, "
-          "please ask your practice."),
+        request,
+        403,
+        _("This page is not available to you"),
+        _(
+            "Your account does not give access to this page. If you think it should, "
+            "please ask your practice."
+        ),
     )
 
 
 @login_not_required
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error_page(
-        request, 404, _("We could not find that page"),
+        request,
+        404,
+        _("We could not find that page"),
         _("It may have moved, or it may not be shared with you."),
     )
 
@@ -62,6 +68,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
     return _error_page(
-        request, 500, _("Something went wrong on our side"),
+        request,
+        500,
+        _("Something went wrong on our side"),
         _("Nothing you did caused this. Please try again in a moment."),
     )
