@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 from django.test import Client as HttpClient
 
 from kithkin.accounts.models import Client, Practice, Role, User
@@ -71,3 +74,28 @@ def signed_in(user: User) -> HttpClient:
     http = HttpClient()
     http.force_login(user)
     return http
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_emptied_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional and live-server tests commit, and pytest-django empties every table after
+    them. SQLite's flush deletes row by row, which the audit table's append-only triggers refuse
+    (PostgreSQL truncates, which they allow). So on SQLite, lift the triggers, empty the trail and
+    put them back before the flush runs."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        # Set up first, so this teardown runs before the flush.
+        request.getfixturevalue("transactional_db")
+    yield
+    if not transactional or connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("kithkin.audit.migrations.0002_append_only")
+    with connection.cursor() as cursor:
+        for statement in migration.SQLITE_REVERSE:
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for statement in migration.SQLITE:
+            cursor.execute(statement)
