@@ -17,6 +17,7 @@ from kithkin.accounts.models import (
     Role,
     User,
 )
+from kithkin.network.models import Category, Contact, Person, Ring, Tie
 
 PASSWORD = "a long test passphrase"
 
@@ -86,3 +87,25 @@ def member_of(client: Client, **kwargs: Any) -> User:
     user = UserFactory.create(**kwargs)
     NetworkMember.objects.create(client=client, user=user, relationship="Sister")
     return user
+
+
+def person_of(
+    client: Client,
+    name: str = "Sam",
+    *,
+    ring: int = Ring.INNER,
+    category: str = Category.FRIEND,
+    **fields: Any,
+) -> Person:
+    """A person on a client's map; pass e.g. helps_safe=True, not_safe=True, strain=2."""
+    return Person.objects.create(client=client, name=name, ring=ring, category=category, **fields)
+
+
+def tie(a: Person, b: Person, strength: int = Tie.Strength.KNOW) -> Tie:
+    first, second = sorted([a, b], key=lambda p: str(p.pk))
+    return Tie.objects.create(client=a.client, person_a=first, person_b=second, strength=strength)
+
+
+def contact(person: Person, **fields: Any) -> Contact:
+    fields.setdefault("channel", "phone")
+    return Contact.objects.create(client=person.client, person=person, **fields)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kithkin.core",
     "kithkin.accounts",
     "kithkin.audit",
+    "kithkin.network",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("kithkin.accounts.urls")),
     path("", include("kithkin.accounts.practice_urls")),
     path("", include("kithkin.audit.urls")),
+    path("", include("kithkin.network.urls")),
+    path("", include("kithkin.network.interchange_urls")),
+    path("", include("kithkin.network.snapshot_urls")),
 ]
 
 handler400 = "kithkin.core.views.bad_request"

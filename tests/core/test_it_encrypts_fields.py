@@ -179,6 +179,6 @@ def test_it_refuses_a_tampered_token(stored: tuple[Client, NetworkMember]) -> No
 
 
 def test_it_leaves_null_alone() -> None:
-    field = EncryptedTextField(null=True)
+    field = EncryptedTextField(null=True)  # type: ignore[misc]
     assert field.get_prep_value(None) is None
     assert field.from_db_value(None, None, connection) is None  # type: ignore[arg-type]

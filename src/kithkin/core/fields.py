@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -11,7 +11,13 @@ from django.db.models.expressions import Expression
 from kithkin.core import crypto
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _TextBase = models.TextField[str, str]
+else:
+    _TextBase = models.TextField
+
+
+class EncryptedTextField(_TextBase):
     """Text stored as a Fernet token (AES-128-CBC + HMAC-SHA256), decrypted on read.
 
     Tokens are randomised, so the database cannot search, sort or compare these values: only
