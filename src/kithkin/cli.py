@@ -192,6 +192,49 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return _call("rotate_keys", batch_size=args.batch_size)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Measure server time for the benchmark scenarios (see docs/benchmarks.md)."""
+    import json
+    import shutil
+    import tempfile
+
+    from django.apps import apps
+
+    throwaway: str | None = None
+    if not apps.ready:
+        # A fresh SQLite database in a temporary data directory: the benchmark never writes to
+        # a real deployment's database, whatever DATABASE_URL says.
+        throwaway = tempfile.mkdtemp(prefix="kithkin-bench-")
+        os.environ.update(
+            KITHKIN_DATA_DIR=throwaway, KITHKIN_ENV="development", KITHKIN_DEBUG="false"
+        )
+        for name in ("DATABASE_URL", "DATABASE_URL_FILE"):
+            os.environ.pop(name, None)
+        _setup()
+        print("Preparing a throwaway database ...", file=sys.stderr, flush=True)
+        if code := _call("migrate", interactive=False, verbosity=0):
+            return code
+    from kithkin import bench
+
+    try:
+        results = bench.run(quick=args.quick)
+    finally:
+        if throwaway is not None:
+            from django.db import connections
+
+            connections.close_all()
+            shutil.rmtree(throwaway, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    if args.output:
+        target = Path(args.output)
+        if target.is_dir():
+            written = bench.write_docs(results, target)
+        else:
+            written = bench.write_json(results, target)
+        print(f"Wrote {written}", file=sys.stderr)
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -262,6 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys", cmd_rotate_keys, "re-encrypt every encrypted field with the newest key"
     )
     rotate.add_argument("--batch-size", type=_positive, default=500, help="rows per transaction")
+
+    bench = add("bench", cmd_bench, "measure server time for the map page and its metrics")
+    bench.add_argument("--quick", action="store_true", help="fewer runs (10 instead of 50)")
+    bench.add_argument(
+        "--output",
+        metavar="FILE",
+        help="also write the JSON to FILE; given a directory (e.g. docs), update "
+        "DIRECTORY/benchmarks.md with Markdown tables instead",
+    )
 
     manage = add(
         "manage", cmd_manage, "run a Django management command, e.g. `kithkin manage shell`"

@@ -8,6 +8,7 @@ fails :func:`test_it_covers_every_url_pattern`, so a new view cannot slip past.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from kithkin.accounts import access
 from kithkin.accounts.access import Purpose, clients_for
 from kithkin.accounts.models import Client, Invitation, NetworkMember, Role, User
 from kithkin.audit.models import AuditEvent, Outcome
+from kithkin.network.models import Group, Person, Snapshot
+from kithkin.network.snapshots import take_snapshot
 from tests import factories
 from tests.conftest import World, signed_in
 from tests.security import urlwalk
@@ -55,8 +58,31 @@ ADMIN_PAGES = {
     "practice/staff/invite/",
     "practice/clients/new/",
 }
-# Pages about client A's objects that client A herself may open (her own portal pages).
-CLIENT_A_MAY_OPEN: set[str] = set()
+# Pages about client A's objects that client A herself may open (her own portal pages): her
+# support network map is hers to build, read, snapshot, import and export.
+NETWORK = "clients/<uuid:client_id>/network/"
+CLIENT_A_MAY_OPEN: set[str] = {
+    NETWORK,
+    NETWORK + "map.pdf",
+    NETWORK + "people/add/",
+    NETWORK + "people/<uuid:person_id>/",
+    NETWORK + "people/<uuid:person_id>/remove/",
+    NETWORK + "groups/",
+    NETWORK + "groups/<uuid:group_id>/",
+    NETWORK + "contacts/",
+    NETWORK + "contacts/log/",
+    NETWORK + "review/",
+    NETWORK + "snapshots/",
+    NETWORK + "snapshots/take/",
+    NETWORK + "snapshots/compare/",
+    NETWORK + "snapshots/<uuid:snapshot_id>/",
+    NETWORK + "snapshots/<uuid:snapshot_id>/diff/<uuid:other_snapshot_id>/",
+    NETWORK + "export/",
+    NETWORK + "export/download/",
+    NETWORK + "import/",
+    NETWORK + "import/<uuid:import_id>/",
+    NETWORK + "import/<uuid:import_id>/done/",
+}
 
 
 @dataclass
@@ -66,6 +92,10 @@ class Victim:
     client: Client
     network_member: NetworkMember
     invitation: Invitation
+    person: Person
+    group: Group
+    snapshot: Snapshot
+    other_snapshot: Snapshot
 
 
 # kwarg name → the victim's object that fills it. Add an entry when a view takes a new kwarg.
@@ -74,11 +104,18 @@ KWARGS: dict[str, Callable[[Victim], Any]] = {
     "invitation_id": lambda v: v.invitation.pk,
     "member_id": lambda v: v.network_member.pk,
     "network_member_id": lambda v: v.network_member.pk,
+    "person_id": lambda v: v.person.pk,
+    "group_id": lambda v: v.group.pk,
+    "snapshot_id": lambda v: v.snapshot.pk,
+    "other_snapshot_id": lambda v: v.other_snapshot.pk,
+    # A pending import lives in its owner's session; the client check runs before it is read.
+    "import_id": lambda v: uuid.UUID(int=7),
 }
 
 CONCERNS = "Recurring nightmares after the flood canary7f3a"
 NAME = "Alexandrine Quillfeather"
 RELATIONSHIP = "Estranged godmother canary91bd"
+PERSON = "Ottoline Map-Canary"
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -104,7 +141,15 @@ def victim_of(client: Client, invited_by: User) -> Victim:
         secret_hash=secret_hash,
         invited_by=invited_by,
     )
-    return Victim(client, network_member, invitation)
+    person = factories.person_of(client, PERSON, helps_safe=True, notes="Person note canary")
+    sibling = factories.person_of(client, "Second Person")
+    factories.tie(person, sibling)
+    factories.contact(person)
+    group = Group.objects.create(client=client, name="Choir", kind="club")
+    group.members.add(person)
+    snapshot = take_snapshot(client, invited_by, reason=Snapshot.Reason.ON_DEMAND)
+    other_snapshot = take_snapshot(client, invited_by, reason=Snapshot.Reason.REVIEW)
+    return Victim(client, network_member, invitation, person, group, snapshot, other_snapshot)
 
 
 @pytest.fixture
@@ -263,7 +308,7 @@ def test_it_refuses_client_a_objects_to_every_stranger(
 ) -> None:
     if not object_routes():
         pytest.skip("no URL pattern takes an object id yet")
-    canaries = (CONCERNS, NAME, RELATIONSHIP)
+    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON)
     fillers = registry(victim)
     problems: list[str] = []
     checked = 0
@@ -302,12 +347,13 @@ def test_it_shows_strangers_nothing_of_client_a_on_their_own_pages(
             continue
         # A network member of client A knows her name: she invited them. Nothing clinical, though.
         canaries = (
-            (CONCERNS, RELATIONSHIP)
+            (CONCERNS, RELATIONSHIP, PERSON)
             if user == victim.network_member.user
             else (
                 CONCERNS,
                 NAME,
                 RELATIONSHIP,
+                PERSON,
             )
         )
         for page in sorted(OWN_PAGES):
@@ -327,7 +373,7 @@ def test_it_keeps_staff_and_admin_pages_from_the_wrong_people(
     world: World, victim: Victim, strangers: dict[str, User | None]
 ) -> None:
     problems: list[str] = []
-    canaries = (CONCERNS, NAME, RELATIONSHIP)
+    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON)
     staff_roles = {Role.ADMIN, Role.CLINICIAN}
     for role, user in {**strangers, "client A's own clinician": world.clinician}.items():
         is_staff = user is not None and staff_role(user) in staff_roles

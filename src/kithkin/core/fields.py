@@ -10,7 +10,6 @@ from django.db.models.expressions import Expression
 
 from kithkin.core import crypto
 
-
 if TYPE_CHECKING:
     _TextBase = models.TextField[str, str]
 else:

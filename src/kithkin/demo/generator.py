@@ -33,6 +33,7 @@ from kithkin.accounts.models import (
 )
 from kithkin.audit import services as audit
 from kithkin.demo import names
+from kithkin.demo.networks import add_network_maps
 
 PRACTICE_NAME = "Harbourside Trauma Recovery Service"
 EMAIL_DOMAIN = "demo.kithkin.test"
@@ -286,6 +287,7 @@ STEPS: list[DemoStep] = [
     add_care_teams,
     add_portal_logins,
     add_network_members,
+    add_network_maps,
 ]
 
 
