@@ -266,5 +266,8 @@ LOGGING = {
         "kithkin": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # Request errors would echo URLs and bodies; Kithkin's own handler logs ids only.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # WeasyPrint reports every screen-only CSS rule it skips; only its errors matter.
+        "weasyprint": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "fontTools": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -141,7 +141,9 @@ def test_it_shows_the_client_a_warm_home(world: World) -> None:
     assert "Welcome, Alex" in body
     assert "Cleo Clinician" in body
     assert "Colin Colleague" not in body
-    assert "check-ins and your support map will appear here" in body
+    map_url = reverse("network_map", kwargs={"client_id": world.client_a.pk})
+    assert f'href="{map_url}"' in body
+    assert "Your support map" in body
     assert "If you need help now" in body
     assert "Your caseload" not in body
     assert "Sleep, low mood" not in body
