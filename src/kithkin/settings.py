@@ -122,7 +122,9 @@ TEMPLATES = [
 # Database: SQLite in the data directory unless DATABASE_URL names another (PostgreSQL).
 _database_url = config.read("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     if ENV != "test":
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -130,6 +132,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "kithkin.sqlite3"),
+            # Reuse connections: opening one runs the PRAGMAs below on every request otherwise.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
                 # failing with "database is locked" when one upgrades a read lock.

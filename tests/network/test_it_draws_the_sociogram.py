@@ -68,13 +68,14 @@ def test_it_spreads_a_crowded_sector_so_people_do_not_overlap() -> None:
         assert math.hypot(a.x - b.x, a.y - b.y) > 2 * sociogram.NODE_RADIUS, (a.key, b.key)
 
 
-def test_it_is_deterministic_and_honours_a_saved_layout() -> None:
-    people = [_person(str(i)) for i in range(6)] + [_person("saved", layout_x=0.1, layout_y=0.9)]
+def test_it_is_deterministic_and_places_people_on_their_circle() -> None:
+    people = [_person(str(i)) for i in range(6)] + [_person("imported", ring=1)]
     first = sociogram.build(people, [])
     second = sociogram.build(list(reversed(people)), [])
     assert first == second
-    saved = next(n for n in first.nodes if n.key == "saved")
-    assert (saved.x, saved.y) == (100.0, 900.0)
+    imported = next(n for n in first.nodes if n.key == "imported")
+    distance = math.hypot(imported.x - sociogram.CENTRE, imported.y - sociogram.CENTRE)
+    assert sociogram.RING_START < distance <= sociogram.RING_RADII[0]
 
 
 def test_it_draws_ties_thicker_when_close_and_marks_the_five_s() -> None:
@@ -106,3 +107,19 @@ def test_it_refuses_strangers_the_drawing(world: World) -> None:
     response = signed_in(world.stranger).get(url)
     assert response.status_code == 404
     assert "Sam Secret" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_draws_an_imported_layout_on_its_circle_not_at_its_canvas_position() -> None:
+    from kithkin.network import services
+    from tests import factories
+
+    client = factories.client_of(factories.PracticeFactory.create())
+    # A corner of Network Canvas's canvas would be far outside the outer circle.
+    factories.person_of(client, "Corner", ring=1, layout_x=0.02, layout_y=0.98)
+    stranger_client = factories.client_of(factories.PracticeFactory.create())
+    factories.person_of(stranger_client, "Not hers")
+    view = services.map_view(client, audience="client")
+    (node,) = view.drawing.nodes
+    distance = math.hypot(node.x - sociogram.CENTRE, node.y - sociogram.CENTRE)
+    assert sociogram.RING_START < distance <= sociogram.RING_RADII[0]

@@ -51,6 +51,7 @@ class QuickAddForm(forms.Form):
         ),
         widget=forms.Textarea(attrs={"rows": 6, "autofocus": True, "autocomplete": "off"}),
         max_length=services.MAX_QUICK_ADD * (services.MAX_NAME_LENGTH + 2),
+        error_messages={"required": _("Write at least one name or initials.")},
     )
     ring = forms.TypedChoiceField(
         label=_("How close are they? (for everyone in the list)"),

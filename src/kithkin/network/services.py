@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kithkin.accounts.models import Client, User
 from kithkin.audit import services as audit
-from kithkin.network import sociogram
+from kithkin.network import graph, sociogram
+from kithkin.network.graph import MapData
 from kithkin.network.models import (
     FIVE_S,
     SUPPORT_KINDS,
@@ -30,11 +32,13 @@ from kithkin.network.models import (
     Group,
     Person,
     Ring,
+    Strain,
     Tie,
 )
 
 MAX_QUICK_ADD = 200
 MAX_NAME_LENGTH = 80
+SUGGESTED = 6
 
 PERSON_FIELDS = (
     "name",
@@ -81,6 +85,33 @@ class RhythmStatus:
     @property
     def within(self) -> bool:
         return self.state is Rhythm.WITHIN
+
+    @property
+    def badge(self) -> str:
+        """The note shown beside the last contact, or "" when no rhythm is wished. Worded here
+        rather than in the template because the map's table shows one per person."""
+        days = self.wished_days or 0
+        if self.state is Rhythm.WITHIN:
+            text = ngettext(
+                "within your wish of every %(days)s day",
+                "within your wish of every %(days)s days",
+                days,
+            )
+        elif self.state is Rhythm.DUE:
+            text = ngettext(
+                "longer than every %(days)s day", "longer than every %(days)s days", days
+            )
+        elif self.state is Rhythm.NEVER:
+            text = ngettext("wish: every %(days)s day", "wish: every %(days)s days", days)
+        else:
+            return ""
+        return text % {"days": days}
+
+    @property
+    def badge_class(self) -> str:
+        return {Rhythm.WITHIN: "badge badge--ok", Rhythm.DUE: "badge badge--warn"}.get(
+            self.state, "badge"
+        )
 
 
 def days_between(
@@ -131,21 +162,43 @@ def people_on_map(client: Client) -> QuerySet[Person]:
     )
 
 
-def ties_on_map(client: Client) -> QuerySet[Tie]:
-    return Tie.objects.filter(
-        client=client, person_a__removed_at__isnull=True, person_b__removed_at__isnull=True
-    )
-
-
 @dataclass(frozen=True)
 class PersonRow:
-    """One row of the map's table (and the data behind one node)."""
+    """One row of the map's table (and the data behind one node). Labels are plain strings,
+    looked up once per page rather than through get_FOO_display() for every row."""
 
     person: Person
+    href: str
+    category_label: str
+    ring_label: str
+    strain_label: str
     five_s: list[str]
     support_kinds: list[str]
     last_contact_at: datetime.datetime | None
     rhythm: RhythmStatus
+
+    # Formatted here, not with template filters, because the table has a row per person.
+    @property
+    def five_s_text(self) -> str:
+        return ", ".join(self.five_s) or "—"
+
+    @property
+    def support_text(self) -> str:
+        return ", ".join(self.support_kinds) or "—"
+
+    @property
+    def last_contact_iso(self) -> str:
+        """As ``|date:'c'`` gives it, in the reader's time zone."""
+        if self.last_contact_at is None:
+            return ""
+        return timezone.localtime(self.last_contact_at).isoformat()
+
+    @property
+    def last_contact_date(self) -> str:
+        """As ``|date:"j M Y"`` gives it, in the reader's time zone."""
+        if self.last_contact_at is None:
+            return ""
+        return dateformat.format(timezone.localtime(self.last_contact_at), "j M Y")
 
 
 @dataclass(frozen=True)
@@ -153,11 +206,21 @@ class MapView:
     rows: list[PersonRow]
     drawing: sociogram.Sociogram
     tie_count: int
+    # The same people and ties as the metrics read them, so the page analyses what it draws
+    # without loading (and decrypting) the map twice.
+    data: MapData
+    # One-tap shortcuts for logging a contact (see suggested_people).
+    suggested: list[Person]
 
 
-def _person_title(person: Person, audience: str) -> str:
-    held = [label for key, label in FIVE_S if getattr(person, f"helps_{key}")]
-    parts = [person.name, person.get_category_display(), person.get_ring_display()]
+def _labels(choices: Iterable[tuple[Any, Any]]) -> dict[Any, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def _person_title(
+    person: Person, held: Sequence[str], category: str, ring: str, audience: str
+) -> str:
+    parts = [person.name, category, ring]
     if held:
         if audience == "client":
             parts.append(_("helps you feel %(list)s") % {"list": ", ".join(held)})
@@ -165,35 +228,48 @@ def _person_title(person: Person, audience: str) -> str:
             parts.append(_("helps the client feel %(list)s") % {"list": ", ".join(held)})
     if person.not_safe:
         parts.append(_("not safe for me") if audience == "client" else _("marked not safe"))
-    return ". ".join(str(part) for part in parts)
+    return ". ".join(parts)
 
 
 def map_view(client: Client, *, audience: str, now: datetime.datetime | None = None) -> MapView:
-    """Everything the map page draws and lists, in two queries whatever the map's size."""
-    people = list(people_on_map(client))
-    ties = list(ties_on_map(client).values_list("person_a_id", "person_b_id", "strength"))
+    """Everything the map page draws, lists and measures, in a constant number of queries
+    whatever the map's size: the people are read (and their names decrypted) once and shared by
+    the table, the drawing, the metrics and the suggestions."""
     now = now or timezone.now()
-    rows = [
-        PersonRow(
-            person=person,
-            five_s=[label for key, label in FIVE_S if getattr(person, f"helps_{key}")],
-            support_kinds=[
-                label for key, label in SUPPORT_KINDS if getattr(person, f"gives_{key}")
-            ],
-            last_contact_at=getattr(person, "last_contact_at", None),
-            rhythm=rhythm_status(
-                getattr(person, "last_contact_at", None), person.wished_rhythm_days, now=now
-            ),
+    people = list(graph.people_on_map(client, "created_at"))
+    data = graph.load_map_data(client, now=now, people=people)
+    categories = _labels(Category.choices)
+    rings = _labels(Ring.choices)
+    strains = _labels(Strain.choices)
+    rows: list[PersonRow] = []
+    people_in: list[sociogram.PersonIn] = []
+    for person in people:
+        five_s = [label for key, label in FIVE_S if getattr(person, f"helps_{key}")]
+        last_contact_at: datetime.datetime | None = person.last_contact_at  # type: ignore[attr-defined]
+        category = categories.get(person.category, person.category)
+        ring = rings.get(person.ring, str(person.ring))
+        href = reverse("network_person", kwargs={"client_id": client.pk, "person_id": person.pk})
+        rows.append(
+            PersonRow(
+                person=person,
+                href=href,
+                category_label=category,
+                ring_label=ring,
+                strain_label=strains.get(person.strain, str(person.strain)),
+                five_s=five_s,
+                support_kinds=[
+                    label for key, label in SUPPORT_KINDS if getattr(person, f"gives_{key}")
+                ],
+                last_contact_at=last_contact_at,
+                rhythm=rhythm_status(last_contact_at, person.wished_rhythm_days, now=now),
+            )
         )
-        for person in people
-    ]
-    drawing = sociogram.build(
-        [
+        people_in.append(
             sociogram.PersonIn(
                 key=str(person.pk),
                 name=person.name,
                 category=person.category,
-                category_label=str(person.get_category_display()),
+                category_label=category,
                 ring=person.ring,
                 not_safe=person.not_safe,
                 five_s=(
@@ -203,23 +279,31 @@ def map_view(client: Client, *, audience: str, now: datetime.datetime | None = N
                     person.helps_secure,
                     person.helps_stable,
                 ),
-                href=reverse(
-                    "network_person", kwargs={"client_id": client.pk, "person_id": person.pk}
-                ),
-                title=_person_title(person, audience),
-                layout_x=person.layout_x,
-                layout_y=person.layout_y,
+                href=href,
+                title=_person_title(person, five_s, category, ring, audience),
             )
-            for person in people
-        ],
-        [sociogram.TieIn(a=str(a), b=str(b), strength=s) for a, b, s in ties],
+        )
+    drawing = sociogram.build(
+        people_in,
+        [sociogram.TieIn(a=t.a, b=t.b, strength=t.strength) for t in data.ties],
         category_order=[value for value, _label in Category.choices],
     )
     rows.sort(key=lambda row: (row.person.ring, row.person.name.casefold()))
-    return MapView(rows=rows, drawing=drawing, tie_count=len(ties))
+    return MapView(
+        rows=rows,
+        drawing=drawing,
+        tie_count=len(data.ties),
+        data=data,
+        suggested=_suggest(people),
+    )
 
 
-def suggested_people(client: Client, limit: int = 6) -> list[Person]:
+def _latest_first(person: Person) -> tuple[bool, datetime.datetime]:
+    last: datetime.datetime | None = person.last_contact_at  # type: ignore[attr-defined]
+    return (last is not None, last or datetime.datetime.min.replace(tzinfo=datetime.UTC))
+
+
+def suggested_people(client: Client, limit: int = SUGGESTED) -> list[Person]:
     """People offered as one-tap shortcuts for logging a contact: never a "not safe" person."""
     return list(
         Person.objects.safe_to_suggest()
@@ -227,6 +311,18 @@ def suggested_people(client: Client, limit: int = 6) -> list[Person]:
         .with_last_contact()
         .order_by("ring", F("last_contact_at").desc(nulls_last=True), "created_at")[:limit]
     )
+
+
+def _suggest(people: Iterable[Person], limit: int = SUGGESTED) -> list[Person]:
+    """``suggested_people`` from people already loaded with their last contact: the same
+    choice and order (the closest circle first, then the most recently in touch)."""
+    safe = [p for p in people if not p.not_safe]
+    # Sorted in passes, least significant key first (sorts are stable): created_at ascending,
+    # then last contact descending with "never" last, then ring ascending.
+    safe.sort(key=lambda p: p.created_at)
+    safe.sort(key=_latest_first, reverse=True)
+    safe.sort(key=lambda p: p.ring)
+    return safe[:limit]
 
 
 # --- quick add ---------------------------------------------------------------------------

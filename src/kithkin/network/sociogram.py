@@ -3,16 +3,24 @@
 The client sits at the centre. Three concentric bands hold the inner, middle and outer circles;
 the disc is cut into sectors, one per relationship category present on the map (wider for busier
 categories). Each person is placed in their band and sector, evenly spread and, when a sector is
-crowded, staggered across sub-rows so labels do not sit on top of each other. A saved layout
-(layout_x/layout_y, 0..1 as Network Canvas keeps it) wins when present.
+crowded, staggered across sub-rows so labels do not sit on top of each other. A layout imported
+from Network Canvas (layout_x/layout_y) is kept for export but not drawn: its positions follow
+another tool's canvas, and here a person's place must always say how close they are.
 
-Nothing here touches the database or templates; ``network/_sociogram.svg`` draws the model."""
+Nothing here touches the database; ``network/_sociogram.svg`` draws the model. A 150-person map
+has thousands of coordinates, and rendering each through the template engine (localisation,
+escaping) cost more than the rest of the page, so the ``svg*`` properties hand the template
+numbers ready-formatted and the ties and five-S markers as ready-made elements (numbers and fixed
+keys only: nothing in them needs escaping). The output is what the template printed before:
+Python's own float format, never a locale's decimal comma, which would break SVG."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from django.utils.safestring import SafeString, mark_safe
 
 SIZE = 1000
 CENTRE = SIZE / 2
@@ -27,6 +35,7 @@ MARKER_RADIUS = 4.5
 MARKER_DISTANCE = NODE_RADIUS + 8.0
 # The five S markers sit on an arc above each node, always in this order (see the legend).
 MARKER_ANGLES = (-150.0, -120.0, -90.0, -60.0, -30.0)
+NOTE_OFFSET = 17  # the "not safe for me" line sits this far below the name
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,6 @@ class PersonIn:
     five_s: tuple[bool, bool, bool, bool, bool]
     href: str
     title: str
-    layout_x: float | None = None
-    layout_y: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,15 @@ class Marker:
     y: float
     filled: bool
     key: str
+
+    @property
+    def svg(self) -> SafeString:
+        # Only numbers and a fixed key from FIVE_S: nothing to escape.
+        held = " five-s--held" if self.filled else ""
+        return mark_safe(  # noqa: S308
+            f'<circle class="five-s five-s--{self.key}{held}" cx="{self.x}" cy="{self.y}" '
+            f'r="{MARKER_RADIUS}"/>'
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,34 @@ class Node:
     def distance(self) -> float:
         return math.hypot(self.x - CENTRE, self.y - CENTRE)
 
+    @property
+    def svg_x(self) -> str:
+        return str(self.x)
+
+    @property
+    def svg_y(self) -> str:
+        return str(self.y)
+
+    @property
+    def svg_label_y(self) -> str:
+        return str(self.label_y)
+
+    @property
+    def svg_note_y(self) -> str:
+        """Where the "not safe for me" line goes, under the name (whole pixels)."""
+        return str(int(self.label_y) + NOTE_OFFSET)
+
+    @property
+    def svg_class(self) -> str:
+        classes = (
+            f"sociogram__node sociogram__node--ring{self.ring} sociogram__node--{self.category}"
+        )
+        return f"{classes} sociogram__node--not-safe" if self.not_safe else classes
+
+    @property
+    def svg_markers(self) -> SafeString:
+        return mark_safe("".join(marker.svg for marker in self.markers))  # noqa: S308
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -89,6 +133,14 @@ class Edge:
     y2: float
     strength: int
     width: float
+
+    @property
+    def svg(self) -> SafeString:
+        # Only numbers: nothing to escape.
+        return mark_safe(  # noqa: S308
+            f'<line class="sociogram__tie sociogram__tie--{self.strength}" x1="{self.x1}" '
+            f'y1="{self.y1}" x2="{self.x2}" y2="{self.y2}" stroke-width="{self.width}"/>'
+        )
 
 
 @dataclass(frozen=True)
@@ -251,16 +303,10 @@ def build(
         groups.setdefault((person.category, ring), []).append(person)
     for (category, ring), members in groups.items():
         sector = by_sector[category]
-        unplaced = [p for p in members if p.layout_x is None or p.layout_y is None]
         for person, (radius, angle) in zip(
-            unplaced, _ring_slots(len(unplaced), ring, sector.start, sector.end), strict=True
+            members, _ring_slots(len(members), ring, sector.start, sector.end), strict=True
         ):
             positions[person.key] = _point(radius, angle)
-        for person in members:
-            if person.layout_x is not None and person.layout_y is not None:
-                x = min(max(person.layout_x, 0.0), 1.0) * SIZE
-                y = min(max(person.layout_y, 0.0), 1.0) * SIZE
-                positions[person.key] = (x, y)
     nodes: list[Node] = []
     # Document (and so tab) order: inner circle first, then around the clock.
     for person in sorted(

@@ -57,7 +57,10 @@ def _map_context(request: HttpRequest, client: Client) -> dict[str, Any]:
         {
             "view": view,
             "drawing": view.drawing,
-            "analysis": metrics.analyse(client, audience=context["audience"]),
+            # Analyse what the page draws: the map is loaded once, not again by analyse().
+            "analysis": metrics.analyse_data(
+                view.data, audience=context["audience"], now=view.data.loaded_at
+            ),
             "five_s": FIVE_S,
         }
     )
@@ -70,7 +73,7 @@ def _map_context(request: HttpRequest, client: Client) -> dict[str, Any]:
 def network_map(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = _client(request, client_id, "map.view")
     context = _map_context(request, client)
-    context["suggested"] = services.suggested_people(client)
+    context["suggested"] = context["view"].suggested
     return render(request, "network/map.html", context)
 
 
