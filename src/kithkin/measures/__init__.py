@@ -1,0 +1,1 @@
+"""Measurement-based care: instrument definitions as data, and the scoring engine."""
