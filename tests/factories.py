@@ -4,9 +4,11 @@ Call ``XFactory.create(...)`` (typed) rather than ``XFactory(...)`` (untyped).""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import factory
+from django.utils import timezone
 
 from kithkin.accounts.models import (
     CareTeamMember,
@@ -17,6 +19,8 @@ from kithkin.accounts.models import (
     Role,
     User,
 )
+from kithkin.measures import services as measures
+from kithkin.measures.models import Assignment, Cadence, Mode, Response, ResponseStatus
 from kithkin.network.models import Category, Contact, Person, Ring, Tie
 
 PASSWORD = "a long test passphrase"
@@ -109,3 +113,54 @@ def tie(a: Person, b: Person, strength: int = Tie.Strength.KNOW) -> Tie:
 def contact(person: Person, **fields: Any) -> Contact:
     fields.setdefault("channel", "phone")
     return Contact.objects.create(client=person.client, person=person, **fields)
+
+
+def assignment(
+    client: Client,
+    instrument_id: str = "phq9",
+    *,
+    cadence: str = Cadence.REPEAT,
+    interval_days: int | None = 14,
+    next_due_at: datetime | None = None,
+) -> Assignment:
+    return Assignment.objects.create(
+        client=client,
+        instrument_id=instrument_id,
+        cadence=cadence,
+        interval_days=interval_days if cadence == Cadence.REPEAT else None,
+        next_due_at=next_due_at if next_due_at is not None else timezone.now(),
+    )
+
+
+def all_answers(instrument_id: str, value: float) -> dict[str, float | None]:
+    """Every item of the instrument answered with ``value``."""
+    return {item.id: value for item in measures.instrument(instrument_id).items}
+
+
+def submitted_response(
+    client: Client,
+    instrument_id: str = "phq9",
+    answers: dict[str, float | None] | None = None,
+    *,
+    when: datetime | None = None,
+    mode: str = Mode.PORTAL,
+    assignment: Assignment | None = None,
+) -> Response:
+    """A scored, submitted response written directly (no alerts, no audit): for read-side tests.
+    Tests of the answering path go through kithkin.measures.services instead."""
+    chosen = measures.instrument(instrument_id)
+    response = Response(
+        client=client,
+        instrument_id=chosen.id,
+        definition_version=chosen.version,
+        status=ResponseStatus.SUBMITTED,
+        mode=mode,
+        assignment=assignment,
+        answers={
+            k: v for k, v in (answers or all_answers(instrument_id, 0)).items() if v is not None
+        },
+        submitted_at=when or timezone.now(),
+    )
+    measures.apply_score(response, chosen)
+    response.save()
+    return response

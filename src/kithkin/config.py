@@ -30,6 +30,8 @@ DOCUMENTED_SETTINGS: dict[str, str] = {
     "KITHKIN_EMAIL_USE_TLS": "use STARTTLS for SMTP (default true)",
     "KITHKIN_DEFAULT_FROM_EMAIL": "the sender address of Kithkin's mail",
     "KITHKIN_INVITATION_DAYS": "days an invitation link stays valid (default 7)",
+    "KITHKIN_INSTRUMENTS_DIR": "a directory of the practice's own instrument definitions",
+    "KITHKIN_ALERT_ESCALATION_MINUTES": "minutes before an unacknowledged risk alert escalates",
     "KITHKIN_SECURE_COOKIES": "send cookies only over HTTPS (default: on in production)",
     "KITHKIN_LOG_LEVEL": "log level for Kithkin's own loggers (default INFO)",
     "KITHKIN_SSL_REDIRECT": "redirect plain HTTP to HTTPS in production (default true)",

@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "kithkin.core",
     "kithkin.accounts",
     "kithkin.audit",
+    "kithkin.jobs",
     "kithkin.network",
+    "kithkin.measures",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 INVITATION_MAX_AGE_DAYS = config.read_int("KITHKIN_INVITATION_DAYS", 7)
+
+# Measures: a practice's own instrument files, and how long a risk alert may wait for a clinician
+# before the practice admins are told (each practice can shorten or lengthen it).
+MEASURES_INSTRUMENTS_DIR = config.read("KITHKIN_INSTRUMENTS_DIR") or None
+MEASURES_ALERT_ESCALATION_MINUTES = config.read_int("KITHKIN_ALERT_ESCALATION_MINUTES", 60)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]
