@@ -17,7 +17,16 @@ import pytest
 from kithkin.cli import build_parser, main
 from kithkin.demo.generator import DEMO_LOGINS, DEMO_PASSWORD
 
-SUBCOMMANDS = ["demo", "serve", "migrate", "createpractice", "audit", "rotate-keys", "manage"]
+SUBCOMMANDS = [
+    "demo",
+    "serve",
+    "worker",
+    "migrate",
+    "createpractice",
+    "audit",
+    "rotate-keys",
+    "manage",
+]
 
 
 def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:

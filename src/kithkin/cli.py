@@ -1,16 +1,18 @@
 """The ``kithkin`` command: run the demo, serve in production, and look after a deployment.
 
 Each subcommand is a thin layer over a Django management command (``createpractice``,
-``audit_verify``, ``rotate_keys``, ``seed_demo``), so everything works the same through
-``kithkin manage ...`` or ``manage.py``. Run ``kithkin --help`` for the list.
+``audit_verify``, ``rotate_keys``, ``seed_demo``, ``worker``), so everything works the same
+through ``kithkin manage ...`` or ``manage.py``. Run ``kithkin --help`` for the list.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\n" + login_box(url) + "\n", flush=True)
     if args.no_serve:
         return 0
-    return _gunicorn(bind=f"127.0.0.1:{args.port}", workers=2, threads=4, loglevel="warning")
+    worker, demo_pid = _start_worker(), os.getpid()
+    try:
+        return _gunicorn(bind=f"127.0.0.1:{args.port}", workers=2, threads=4, loglevel="warning")
+    finally:
+        # gunicorn's forked web workers leave through here too: only this process stops it.
+        if os.getpid() == demo_pid:
+            _stop_worker(worker)
+
+
+def _start_worker() -> int:
+    """The job worker (alert emails, escalations) beside the demo's web server, in a process of
+    its own: gunicorn takes over this process's signals. It gets this environment, so it uses
+    the same data directory, and stops by itself if this process dies."""
+    argv = [sys.executable, "-m", "kithkin.cli", "worker", "--parent-pid", str(os.getpid())]
+    # posix_spawn rather than Popen: gunicorn forks its web workers from this process, and each
+    # fork's copy of a Popen object would complain about a running child as the fork exits.
+    return os.posix_spawn(sys.executable, argv, os.environ)
+
+
+def _stop_worker(pid: int) -> None:
+    deadline = time.monotonic() + 20
+    try:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return  # it has already exited
+        os.kill(pid, signal.SIGTERM)  # the job in hand finishes, then the worker exits
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(0.1)
+    except ChildProcessError:
+        pass  # gunicorn's arbiter reaps any child of this process that exits
 
 
 # --- serve ---------------------------------------------------------------------------------
@@ -192,6 +226,14 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return _call("rotate_keys", batch_size=args.batch_size)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    options: dict[str, Any] = {"once": args.once, "interval": args.interval, "limit": args.limit}
+    if args.parent_pid is not None:
+        options["parent_pid"] = args.parent_pid
+    return _call("worker", **options)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Measure server time for the benchmark scenarios (see docs/benchmarks.md)."""
     import json
@@ -239,6 +281,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value
 
 
@@ -305,6 +354,24 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys", cmd_rotate_keys, "re-encrypt every encrypted field with the newest key"
     )
     rotate.add_argument("--batch-size", type=_positive, default=500, help="rows per transaction")
+
+    worker = add("worker", cmd_worker, "run background jobs (emails, escalations) until stopped")
+    worker.add_argument("--once", action="store_true", help="run every job that is due, then exit")
+    worker.add_argument(
+        "--interval",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait this long when no job is due (default %(default)s)",
+    )
+    worker.add_argument(
+        "--limit",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="jobs claimed at a time (default %(default)s)",
+    )
+    worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     bench = add("bench", cmd_bench, "measure server time for the map page and its metrics")
     bench.add_argument("--quick", action="store_true", help="fewer runs (10 instead of 50)")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("kithkin.network.urls")),
     path("", include("kithkin.network.interchange_urls")),
     path("", include("kithkin.network.snapshot_urls")),
+    path("", include("kithkin.measures.urls")),
 ]
 
 handler400 = "kithkin.core.views.bad_request"

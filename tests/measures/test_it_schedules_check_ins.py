@@ -82,6 +82,7 @@ def test_it_waits_for_a_session_before_a_before_session_check_in(
 def test_it_refuses_what_cannot_be_assigned_and_says_why(
     world: World,
     rf: RequestFactory,
+    *,
     instrument_id: str,
     cadence: str,
     interval: int | None,

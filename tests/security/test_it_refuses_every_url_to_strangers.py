@@ -20,6 +20,7 @@ from kithkin.accounts import access
 from kithkin.accounts.access import Purpose, clients_for
 from kithkin.accounts.models import Client, Invitation, NetworkMember, Role, User
 from kithkin.audit.models import AuditEvent, Outcome
+from kithkin.measures.models import Assignment, Response, RiskAlert
 from kithkin.network.models import Group, Person, Snapshot
 from kithkin.network.snapshots import take_snapshot
 from tests import factories
@@ -51,9 +52,15 @@ OWN_PAGES = {
     "accounts/password/change/",
 }
 # Pages without object ids for staff (clinicians and admins) of a practice.
-STAFF_PAGES: set[str] = set()
+STAFF_PAGES: set[str] = {"measures/alerts/", "measures/due/", "measures/instruments/"}
+# Pages for staff whose kwargs name no client's object (e.g. an instrument of the library): any
+# staff member may open them, and everyone else is refused.
+STAFF_OBJECT_PAGES = {
+    "measures/instruments/<slug:instrument_id>/questionnaire.json",
+}
 # Pages without object ids for practice admins only.
 ADMIN_PAGES = {
+    "practice/measures/",
     "practice/",
     "practice/staff/invite/",
     "practice/clients/new/",
@@ -61,6 +68,7 @@ ADMIN_PAGES = {
 # Pages about client A's objects that client A herself may open (her own portal pages): her
 # support network map is hers to build, read, snapshot, import and export.
 NETWORK = "clients/<uuid:client_id>/network/"
+MEASURES = "clients/<uuid:client_id>/measures/"
 CLIENT_A_MAY_OPEN: set[str] = {
     NETWORK,
     NETWORK + "map.pdf",
@@ -82,6 +90,15 @@ CLIENT_A_MAY_OPEN: set[str] = {
     NETWORK + "import/",
     NETWORK + "import/<uuid:import_id>/",
     NETWORK + "import/<uuid:import_id>/done/",
+    # Her check-ins: she answers them, sees her scores in calm words, and the support page.
+    MEASURES,
+    MEASURES + "instruments/<slug:instrument_id>/",
+    MEASURES + "support/",
+    MEASURES + "assignments/<uuid:assignment_id>/start/",
+    MEASURES + "responses/<uuid:response_id>/",
+    MEASURES + "responses/<uuid:response_id>/questions/<int:step>/",
+    MEASURES + "responses/<uuid:response_id>/review/",
+    MEASURES + "responses/<uuid:response_id>/done/",
 }
 
 
@@ -96,6 +113,9 @@ class Victim:
     group: Group
     snapshot: Snapshot
     other_snapshot: Snapshot
+    assignment: Assignment
+    response: Response
+    alert: RiskAlert
 
 
 # kwarg name → the victim's object that fills it. Add an entry when a view takes a new kwarg.
@@ -110,12 +130,18 @@ KWARGS: dict[str, Callable[[Victim], Any]] = {
     "other_snapshot_id": lambda v: v.other_snapshot.pk,
     # A pending import lives in its owner's session; the client check runs before it is read.
     "import_id": lambda v: uuid.UUID(int=7),
+    "assignment_id": lambda v: v.assignment.pk,
+    "response_id": lambda v: v.response.pk,
+    "alert_id": lambda v: v.alert.pk,
+    "instrument_id": lambda v: "phq9",
+    "step": lambda v: 1,
 }
 
 CONCERNS = "Recurring nightmares after the flood canary7f3a"
 NAME = "Alexandrine Quillfeather"
 RELATIONSHIP = "Estranged godmother canary91bd"
 PERSON = "Ottoline Map-Canary"
+NOTE = "A note to my clinician canary5e21"
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -149,7 +175,33 @@ def victim_of(client: Client, invited_by: User) -> Victim:
     group.members.add(person)
     snapshot = take_snapshot(client, invited_by, reason=Snapshot.Reason.ON_DEMAND)
     other_snapshot = take_snapshot(client, invited_by, reason=Snapshot.Reason.REVIEW)
-    return Victim(client, network_member, invitation, person, group, snapshot, other_snapshot)
+    assignment = factories.assignment(client, "phq9")
+    response = factories.submitted_response(
+        client, "phq9", factories.all_answers("phq9", 1), assignment=assignment
+    )
+    response.note = NOTE
+    response.save()
+    alert = RiskAlert.objects.create(
+        client=client,
+        response=response,
+        instrument_id="phq9",
+        rule_id="phq9_item9",
+        item_id="9",
+        value=1,
+        severity="urgent",
+    )
+    return Victim(
+        client,
+        network_member,
+        invitation,
+        person,
+        group,
+        snapshot,
+        other_snapshot,
+        assignment,
+        response,
+        alert,
+    )
 
 
 @pytest.fixture
@@ -240,7 +292,7 @@ def check_refused(
 @pytest.mark.django_db
 def test_it_covers_every_url_pattern(victim: Victim) -> None:
     problems = []
-    listed = PUBLIC | OWN_PAGES | STAFF_PAGES | ADMIN_PAGES
+    listed = PUBLIC | OWN_PAGES | STAFF_PAGES | ADMIN_PAGES | STAFF_OBJECT_PAGES
     all_routes = routes()
     for route in all_routes:
         if is_public(route):
@@ -308,7 +360,7 @@ def test_it_refuses_client_a_objects_to_every_stranger(
 ) -> None:
     if not object_routes():
         pytest.skip("no URL pattern takes an object id yet")
-    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON)
+    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON, NOTE)
     fillers = registry(victim)
     problems: list[str] = []
     checked = 0
@@ -320,6 +372,8 @@ def test_it_refuses_client_a_objects_to_every_stranger(
         for role, user in strangers.items():
             is_client_a = user is not None and user.pk == victim.client.user_id
             if is_client_a and route.route in CLIENT_A_MAY_OPEN:
+                continue
+            if route.route in STAFF_OBJECT_PAGES and user is not None and staff_role(user):
                 continue
             problems += [f"{role}: {p}" for p in check_refused(user, url, route, canaries)]
             checked += 1
@@ -440,7 +494,7 @@ def test_it_shows_an_admin_off_the_care_team_no_clinical_content(
         url = route.url(kwargs)
         http = signed_in(world.admin)
         for method, response in requests(http, url):
-            if urlwalk.leaks(response, (CONCERNS,)):
+            if urlwalk.leaks(response, (CONCERNS, NOTE)):
                 seen.append(f"{method} {url} [{route}]")
     assert not seen, "A practice admin off the care team saw presenting concerns at:\n" + (
         "\n".join(seen)

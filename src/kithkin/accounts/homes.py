@@ -11,8 +11,9 @@ from typing import cast
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kithkin.accounts.access import Purpose, clients_for, membership_of
 from kithkin.accounts.models import (
@@ -25,8 +26,13 @@ from kithkin.accounts.models import (
     Role,
     User,
 )
+from kithkin.measures import services as measures
+from kithkin.measures.models import OVERDUE_AFTER
+from kithkin.measures.scoring import ReliableChange
 
 CASELOAD_PAGE_SIZE = 25
+# Latest scores shown per client on the caseload; the rest are on the client's measures page.
+CASELOAD_SCORES = 3
 
 # Fields a list needs; the encrypted presenting concerns are never loaded (or decrypted) for it.
 _LIST_FIELDS = ("id", "practice_id", "display_name", "preferred_name", "birth_year")
@@ -41,6 +47,59 @@ def age_from_birth_year(birth_year: int | None, today: datetime.date | None = No
     return age if age >= 0 else None
 
 
+def format_score(value: float) -> str:
+    """A total as people write it: 12, or 2.3 for a mean."""
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    """One instrument's latest score on the caseload, compact, with a full sentence for screen
+    readers: "PHQ-9 12 · Moderate · ↓ improved"."""
+
+    name: str
+    total: str
+    band: str
+    arrow: str  # the direction the score moved since the first one: ↓, ↑, or "" if it did not
+    change: str  # "improved", "deteriorated", "no reliable change", or the raw difference
+    sentence: str
+
+
+def score_cell(latest: measures.LatestScore) -> ScoreCell:
+    chosen = latest.instrument
+    total = format_score(latest.total)
+    sentence = _("%(name)s: latest score %(total)s") % {"name": chosen.short_title, "total": total}
+    if latest.band:
+        sentence += f" ({latest.band})"
+    sentence += "."
+    arrow = change = ""
+    moved = latest.change
+    if moved is not None and moved.difference != 0:
+        arrow = "↓" if moved.difference < 0 else "↑"
+        first = format_score(moved.before)
+        if moved.classification is ReliableChange.IMPROVED:
+            change = _("improved")
+            sentence += " " + _("Reliably improved since the first score of %(first)s.") % {
+                "first": first
+            }
+        elif moved.classification is ReliableChange.DETERIORATED:
+            change = _("deteriorated")
+            sentence += " " + _("Reliably deteriorated since the first score of %(first)s.") % {
+                "first": first
+            }
+        elif moved.classification is ReliableChange.NO_CHANGE:
+            change = _("no reliable change")
+            sentence += " " + _("No reliable change since the first score of %(first)s.") % {
+                "first": first
+            }
+        else:
+            change = format_score(abs(moved.difference))
+            sentence += " " + _("First score %(first)s; reliable change cannot be judged.") % {
+                "first": first
+            }
+    return ScoreCell(chosen.short_title, total, latest.band, arrow, change, sentence)
+
+
 @dataclass(frozen=True)
 class CaseloadRow:
     client_id: UUID
@@ -49,6 +108,48 @@ class CaseloadRow:
     age: int | None
     is_lead: bool
     added_at: datetime.datetime | None
+    scores: tuple[ScoreCell, ...] = ()
+    more_scores: int = 0
+    open_alerts: int = 0
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What needs a staff member's attention now, as counts for the home page."""
+
+    open_alerts: int
+    escalated: int | None  # None for anyone who is not a practice admin
+    due: int
+    overdue: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.open_alerts or self.escalated or self.due or self.overdue)
+
+
+def needs_attention(user: User) -> Attention:
+    """Open alerts on this person's care teams, escalated ones for admins, and due check-ins:
+    three or four count queries, whatever the caseload's size."""
+    membership = membership_of(user)
+    is_admin = membership is not None and membership.role == Role.ADMIN
+    now = timezone.now()
+    due = measures.due_assignments(user, now).aggregate(
+        due=Count("pk", filter=Q(next_due_at__gt=now - OVERDUE_AFTER)),
+        overdue=Count("pk", filter=Q(next_due_at__lte=now - OVERDUE_AFTER)),
+    )
+    return Attention(
+        open_alerts=measures.open_alerts_for(user).count(),
+        escalated=measures.escalated_alerts_for_admin(user).count() if is_admin else None,
+        due=due["due"] or 0,
+        overdue=due["overdue"] or 0,
+    )
+
+
+class CaseloadPage(Page[CaseloadRow]):
+    """A page of the caseload; it also carries what needs the person's attention, so the home
+    page shows both from one call."""
+
+    attention: Attention | None = None
 
 
 def caseload_queryset(user: User) -> QuerySet[Client]:
@@ -66,23 +167,33 @@ def caseload_queryset(user: User) -> QuerySet[Client]:
     )
 
 
-def caseload_page(user: User, page_number: str | int | None) -> Page[CaseloadRow]:
-    """One page of the caseload: a count query and a page query, whatever its size."""
+def caseload_page(user: User, page_number: str | int | None) -> CaseloadPage:
+    """One page of the caseload with each client's latest scores and open alerts: a count
+    query, a page query and two measures queries, whatever its size; plus the attention
+    counts."""
     paginator: Paginator[Client] = Paginator(caseload_queryset(user), CASELOAD_PAGE_SIZE)
-    page = cast("Page[CaseloadRow]", paginator.get_page(page_number))
+    found = paginator.get_page(page_number)
     today = timezone.localdate()
-    clients = cast("list[Client]", page.object_list)
-    page.object_list = [
-        CaseloadRow(
-            client_id=client.pk,
-            name=client.display_name,
-            preferred_name=client.preferred_name,
-            age=age_from_birth_year(client.birth_year, today),
-            is_lead=bool(getattr(client, "is_lead", False)),
-            added_at=getattr(client, "added_at", None),
+    clients = list(found.object_list)
+    scores = measures.caseload_measures([client.pk for client in clients])
+    rows = []
+    for client in clients:
+        mine = scores[client.pk]
+        rows.append(
+            CaseloadRow(
+                client_id=client.pk,
+                name=client.display_name,
+                preferred_name=client.preferred_name,
+                age=age_from_birth_year(client.birth_year, today),
+                is_lead=bool(getattr(client, "is_lead", False)),
+                added_at=getattr(client, "added_at", None),
+                scores=tuple(score_cell(s) for s in mine.latest[:CASELOAD_SCORES]),
+                more_scores=max(0, len(mine.latest) - CASELOAD_SCORES),
+                open_alerts=mine.open_alerts,
+            )
         )
-        for client in clients
-    ]
+    page = CaseloadPage(rows, found.number, cast("Paginator[CaseloadRow]", paginator))
+    page.attention = needs_attention(user)
     return page
 
 

@@ -34,6 +34,7 @@ from kithkin.accounts.practice_forms import (
     StaffInviteForm,
 )
 from kithkin.audit import services as audit
+from kithkin.measures.models import RiskAlert
 
 CLIENTS_PER_PAGE = 25
 
@@ -176,6 +177,7 @@ def client_overview(request: HttpRequest, client_id: UUID) -> HttpResponse:
         # Clinical content is handed to the template only for the care team.
         "presenting_concerns": client.presenting_concerns if clinical else None,
         "network_members": services.network_members(client) if clinical else None,
+        "open_alerts": RiskAlert.objects.open().filter(client=client).count() if clinical else 0,
     }
     return render(request, "accounts/client_overview.html", context)
 

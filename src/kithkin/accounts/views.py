@@ -20,6 +20,8 @@ from kithkin.accounts.access import roles_of
 from kithkin.accounts.forms import SettingsForm, SignInForm
 from kithkin.accounts.models import Role, User
 from kithkin.audit import services as audit
+from kithkin.measures import services as measures
+from kithkin.measures.models import DueState
 
 # ---------------------------------------------------------------- home
 
@@ -73,7 +75,13 @@ def _client_home(request: HttpRequest) -> HttpResponse:
         object_id=view.client.pk,
         client=view.client,
     )
-    return render(request, "accounts/home_client.html", {"home": view})
+    # Due check-ins first: only the overview's rows know about a check-in left half-done.
+    checkins = [
+        row
+        for row in measures.overview(view.client, audience="client").assignments
+        if row.state in (DueState.DUE, DueState.OVERDUE) or row.in_progress is not None
+    ]
+    return render(request, "accounts/home_client.html", {"home": view, "checkins": checkins})
 
 
 def _member_home(request: HttpRequest) -> HttpResponse:

@@ -87,6 +87,7 @@ class CutoffLine:
     y: float
     value: str
     label: str
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class Chart:
                 x2=LEFT + PLOT_WIDTH,
                 y=_n(self.cutoff.y),
                 label_y=_n(self.cutoff.y - 4),
-                label=_("cut-off %(value)s") % {"value": self.cutoff.value},
+                label=self.cutoff.caption or _("cut-off %(value)s") % {"value": self.cutoff.value},
             )
             if self.cutoff is not None
             else ""
@@ -387,7 +388,8 @@ def progress_chart(
         classification: ReliableChange | None = None
         if not seen_baseline:
             seen_baseline = True
-            modifier, glyph, change = "baseline", "", _("Baseline")
+            modifier, glyph = "baseline", ""
+            change = _("Your starting point") if client else _("Baseline")
         elif has_rci and baseline is not None:
             classification = classify_change(instrument, baseline, point.score).classification
             assert classification is not None  # the instrument has reliable-change data
@@ -430,6 +432,11 @@ def progress_chart(
             y=_y(instrument, instrument.cutoff.value),
             value=format_score(instrument.cutoff.value),
             label=instrument.cutoff.label,
+            # Toward a client the line is a threshold, not a "clinical cut-off".
+            caption=_("usual threshold %(value)s")
+            % {"value": format_score(instrument.cutoff.value)}
+            if client
+            else "",
         )
         if instrument.cutoff is not None
         else None

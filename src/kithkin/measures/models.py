@@ -236,18 +236,14 @@ class RiskAlert(models.Model):
         blank=True,
         related_name="+",
     )
-    # Null until acknowledged: ciphertext cannot be compared, so the constraint checks for null.
-    acknowledgement_note = EncryptedTextField(_("note"), null=True, blank=True)
+    # Required on acknowledgement (services.acknowledge); ciphertext cannot be checked in SQL.
+    acknowledgement_note = EncryptedTextField(_("note"), blank=True, default="")
 
     objects = RiskAlertQuerySet.as_manager()
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["response", "rule_id"], name="one_alert_per_rule"),
-            models.CheckConstraint(
-                condition=Q(acknowledged_at__isnull=True) | Q(acknowledgement_note__isnull=False),
-                name="acknowledgement_has_a_note",
-            ),
         ]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["client", "acknowledged_at"]),

@@ -9,6 +9,7 @@ gets the exception (the view tells the client plainly, and shows the crisis reso
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,8 +21,8 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet, Window
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, JSONField, QuerySet, Window
 from django.db.models.functions import FirstValue, RowNumber
 from django.http import HttpRequest
 from django.urls import reverse
@@ -198,14 +199,21 @@ def assign(
         interval_days = None
     next_due_at = None if cadence == Cadence.BEFORE_SESSION else (first_due_at or timezone.now())
     with transaction.atomic():
-        assignment = Assignment.objects.create(
-            client=client,
-            instrument_id=instrument_id,
-            cadence=cadence,
-            interval_days=interval_days,
-            next_due_at=next_due_at,
-            assigned_by=_user(request),
-        )
+        try:
+            with transaction.atomic():
+                assignment = Assignment.objects.create(
+                    client=client,
+                    instrument_id=instrument_id,
+                    cadence=cadence,
+                    interval_days=interval_days,
+                    next_due_at=next_due_at,
+                    assigned_by=_user(request),
+                )
+        except IntegrityError:  # a colleague assigned it in the same moment
+            raise NotAssignable(
+                _("%(name)s is already assigned. Stop the current schedule first to change it.")
+                % {"name": chosen.short_title}
+            ) from None
         audit.record(
             request,
             action="measures.assignment.create",
@@ -491,52 +499,88 @@ def apply_score(response: Response, chosen: Instrument) -> scoring.Score:
     return result
 
 
+# Distinct answer sets remembered during one re-score; real answers repeat a lot (an all-"not at
+# all" PHQ-9, a three-item UCLA-3), and the same answers always score the same.
+RESCORE_MEMO_LIMIT = 50_000
+
+
 def rescore(instrument_ids: Iterable[str] | None = None, *, batch_size: int = 5000) -> int:
     """Re-score every submitted response (after a definition fix), in batches by primary key so
-    memory stays flat. Returns how many responses were re-scored."""
+    memory stays flat. Returns how many responses were re-scored. An instrument id that is not
+    in the library raises KeyError before anything is written.
+
+    Built for 100,000 responses in a few seconds: plain SQL both ways (ids go back to the
+    database as it gave them), and each distinct set of answers is scored and serialised once.
+    The stored fields are exactly apply_score's (score_fields)."""
     library = installed_library()
-    wanted = list(instrument_ids) if instrument_ids is not None else [i.id for i in library]
-    pk_field = Response._meta.pk
-    assert pk_field is not None
+    chosen: dict[str, Instrument]
+    if instrument_ids is None:
+        chosen = {i.id: i for i in library}
+    else:
+        chosen = {i: library.get(i) for i in instrument_ids}
+        if not chosen:
+            return 0
     detail_field = Response._meta.get_field("score_detail")
-    table = connection.ops.quote_name(Response._meta.db_table)
-    sql = (
+    assert isinstance(detail_field, JSONField)
+    quote = connection.ops.quote_name
+    table = quote(Response._meta.db_table)
+    select = f"SELECT id, instrument_id, answers FROM {table} WHERE status = %s"
+    select_params: list[Any] = [ResponseStatus.SUBMITTED]
+    if instrument_ids is not None:
+        # Without this filter the scan follows the primary key (no sort per batch).
+        select += f" AND instrument_id IN ({', '.join(['%s'] * len(chosen))})"
+        select_params += list(chosen)
+    update = (
         f"UPDATE {table} SET total = %s, band = %s, band_severity = %s, clinical = %s, "
         "no_score_reason = %s, score_detail = %s, scored_version = %s WHERE id = %s"
     )
+    memo: dict[tuple[str, str], tuple[Any, ...]] = {}
+    adapt_json, encoder = connection.ops.adapt_json_value, detail_field.encoder
+
+    def stored(instrument: Instrument, answers: Any) -> tuple[Any, ...]:
+        text = answers if isinstance(answers, str) else json.dumps(answers, sort_keys=True)
+        key = (instrument.id, text)
+        found = memo.get(key)
+        if found is None:
+            decoded = json.loads(text) if isinstance(answers, str) else answers
+            fields = score_fields(scoring.score(instrument, decoded))
+            found = (
+                fields["total"],
+                fields["band"],
+                fields["band_severity"],
+                fields["clinical"],
+                fields["no_score_reason"],
+                adapt_json(fields["score_detail"], encoder),
+                fields["scored_version"],
+            )
+            if len(memo) >= RESCORE_MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
+        return found
+
     done = 0
-    last: UUID | None = None
+    last: Any = None
     while True:
-        page = (
-            Response.objects.submitted()
-            .filter(instrument_id__in=wanted)
-            .order_by("pk")
-            .values_list("pk", "instrument_id", "answers")
-        )
-        if last is not None:
-            page = page.filter(pk__gt=last)
-        rows = list(page[:batch_size])
+        with connection.cursor() as cursor:
+            if last is None:
+                cursor.execute(f"{select} ORDER BY id LIMIT %s", [*select_params, batch_size])
+            else:
+                cursor.execute(
+                    f"{select} AND id > %s ORDER BY id LIMIT %s",
+                    [*select_params, last, batch_size],
+                )
+            rows = cursor.fetchall()
         if not rows:
             return done
-        params = []
-        for pk, instrument_id, answers in rows:
-            chosen = library.get(instrument_id)
-            fields = score_fields(scoring.score(chosen, answers))
-            params.append(
-                (
-                    fields["total"],
-                    fields["band"],
-                    fields["band_severity"],
-                    fields["clinical"],
-                    fields["no_score_reason"],
-                    detail_field.get_db_prep_save(fields["score_detail"], connection),
-                    fields["scored_version"],
-                    pk_field.get_db_prep_value(pk, connection),
-                )
-            )
+        params = [
+            (*stored(instrument, answers), pk)
+            for pk, instrument_id, answers in rows
+            if (instrument := chosen.get(instrument_id)) is not None
+        ]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, params)
-        done += len(rows)
+            cursor.executemany(update, params)
+        done += len(params)
+        # Ids come back as the database gave them, so they compare and bind as it expects.
         last = rows[-1][0]
 
 
@@ -581,7 +625,7 @@ def raise_alerts(
             key=f"{ESCALATE_JOB}:{alert.pk}",
         )
         # The row is the durable record; sending straight after commit makes it "at once".
-        transaction.on_commit(functools.partial(_send_now, email_job.pk))
+        transaction.on_commit(functools.partial(jobs.run_job_now, email_job.pk))
         audit.record(
             request,
             action="measures.alert.raise",
@@ -591,13 +635,6 @@ def raise_alerts(
         )
         created.append(alert)
     return created
-
-
-def _send_now(job_id: int) -> None:
-    try:
-        jobs.run_job_now(job_id)
-    except Exception:  # the worker retries it; the request must not fail after commit
-        logger.exception("risk alert email job %s will be retried by the worker", job_id)
 
 
 def acknowledge(request: HttpRequest, alert: RiskAlert, note: str) -> bool:
@@ -905,14 +942,10 @@ def caseload_measures(client_ids: Sequence[UUID]) -> dict[UUID, ClientMeasures]:
         .values_list("client_id", "instrument_id", "total", "band", "submitted_at", "baseline")
     )
     for client_id, instrument_id, total, band, submitted_at, baseline in latest:
-        if instrument_id not in library:
+        if instrument_id not in library or total is None or submitted_at is None:
             continue
         chosen = library.get(instrument_id)
-        change = (
-            scoring.classify_change(chosen, baseline, total)
-            if baseline is not None and submitted_at is not None
-            else None
-        )
+        change = scoring.classify_change(chosen, baseline, total) if baseline is not None else None
         found[client_id].latest.append(LatestScore(chosen, total, band, submitted_at, change))
     for measures in found.values():
         measures.latest.sort(key=lambda s: s.submitted_at, reverse=True)
