@@ -5,11 +5,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, settings
 from django.db import connection
 from django.test import Client as HttpClient
 
 from kithkin.accounts.models import Client, Practice, Role, User
 from tests import factories
+
+# CI runs on two shared cores: generating data can be slow there, which is not a bug. Property
+# tests still run their examples; they just never fail for taking long.
+settings.register_profile("kithkin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kithkin")
 
 
 @dataclass

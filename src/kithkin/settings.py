@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "kithkin.jobs",
     "kithkin.network",
     "kithkin.measures",
+    "kithkin.care",
 ]
 
 MIDDLEWARE = [

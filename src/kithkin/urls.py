@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kithkin.network.interchange_urls")),
     path("", include("kithkin.network.snapshot_urls")),
     path("", include("kithkin.measures.urls")),
+    path("", include("kithkin.care.urls")),
 ]
 
 handler400 = "kithkin.core.views.bad_request"

@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from kithkin.accounts.models import Invitation, Role, User
 from kithkin.audit.models import AuditEvent
+from tests import factories
+from tests.care import plan_data
 from tests.conftest import World, signed_in
 
-CONCERNS = "Flashbacks since the accident"
 STRANGERS = ["stranger", "colleague", "client_a_user", "client_b_user", "member"]
 
 
@@ -20,13 +21,6 @@ def _link(body: object) -> str:
     match = re.search(re.escape(settings.SITE_URL) + r"/invite/[^/\s]+/", body)
     assert match, body
     return match.group(0)
-
-
-@pytest.fixture
-def world_c(world: World) -> World:
-    world.client_a.presenting_concerns = CONCERNS
-    world.client_a.save()
-    return world
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -134,56 +128,6 @@ def test_it_refuses_a_second_portal_invitation(world: World) -> None:
     assert Invitation.objects.count() == 1
 
 
-# --- network members --------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_it_invites_a_network_member_without_clinical_data_in_the_email(world_c: World) -> None:
-    world = world_c
-    url = reverse("client_invite_member", kwargs={"client_id": world.client_a.pk})
-    response = signed_in(world.clinician).post(
-        url, {"display_name": "Rob Brother", "email": "rob@example.test", "relationship": "Brother"}
-    )
-    assert response.status_code == 302
-    invitation = Invitation.objects.get()
-    assert (invitation.role, invitation.client, invitation.relationship) == (
-        Role.MEMBER,
-        world.client_a,
-        "Brother",
-    )
-    message = mail.outbox[0]
-    text = str(message.subject) + str(message.body)
-    _link(message.body)
-    assert "Cleo Clinician" in text and "Harbour Practice" in text
-    assert "Alex" in text  # the first name only, so they know whom they support
-    assert "Rivers" not in text and "Alex Rivers" not in text
-    assert CONCERNS not in text and "Brother" not in text
-
-
-@pytest.mark.django_db
-def test_it_refuses_a_duplicate_member_invitation(world: World) -> None:
-    url = reverse("client_invite_member", kwargs={"client_id": world.client_a.pk})
-    http = signed_in(world.clinician)
-    data = {"display_name": "Rob", "email": "rob@example.test", "relationship": "Brother"}
-    http.post(url, data)
-    response = http.post(url, data)
-    assert "already waiting" in response.content.decode()
-    response = http.post(url, {**data, "email": world.member.email})
-    assert "already has a Kithkin account" in response.content.decode()
-    assert Invitation.objects.count() == 1
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("who", [*STRANGERS, "admin"])
-def test_it_refuses_member_invitations_outside_the_care_team(world: World, who: str) -> None:
-    url = reverse("client_invite_member", kwargs={"client_id": world.client_a.pk})
-    response = signed_in(getattr(world, who)).post(
-        url, {"display_name": "Rob", "email": "rob@example.test", "relationship": "Brother"}
-    )
-    assert response.status_code == 404
-    assert not Invitation.objects.exists() and not mail.outbox
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", STRANGERS)
 def test_it_refuses_portal_invitations_to_strangers(world: World, who: str) -> None:
@@ -221,10 +165,13 @@ def test_it_revokes_an_invitation(world: World) -> None:
 
 @pytest.mark.django_db
 def test_it_lets_the_care_team_revoke_its_clients_invitations(world: World) -> None:
-    url = reverse("client_invite_member", kwargs={"client_id": world.client_a.pk})
-    signed_in(world.clinician).post(
-        url, {"display_name": "Rob", "email": "rob@example.test", "relationship": "Brother"}
+    # Network members are invited from the case plan's key contacts (kithkin.care).
+    contact = plan_data.key_contact(world.client_a, factories.person_of(world.client_a, "Rob"))
+    url = reverse(
+        "care_contact_invite",
+        kwargs={"client_id": world.client_a.pk, "contact_id": contact.pk},
     )
+    signed_in(world.clinician).post(url, {"display_name": "Rob", "email": "rob@example.test"})
     invitation = Invitation.objects.get()
     revoke = reverse("invitation_revoke", kwargs={"invitation_id": invitation.pk})
     assert signed_in(world.colleague).post(revoke).status_code == 404

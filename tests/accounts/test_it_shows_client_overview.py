@@ -32,7 +32,7 @@ def test_it_shows_the_care_team_the_clinical_overview(with_concerns: World) -> N
     assert "Mel Member" in body and "Sister" in body
     assert "Cleo Clinician" in body
     assert reverse("client_audit", kwargs={"client_id": world.client_a.pk}) in body
-    assert reverse("client_invite_member", kwargs={"client_id": world.client_a.pk}) in body
+    assert reverse("care_contacts", kwargs={"client_id": world.client_a.pk}) in body
     assert AuditEvent.objects.filter(
         action="client.view", client_id=str(world.client_a.pk), actor_id=world.clinician.pk
     ).exists()
@@ -50,7 +50,7 @@ def test_it_shows_an_admin_off_the_care_team_the_administrative_record_only(
     assert "Cleo Clinician" in body
     assert CONCERNS not in body
     assert "Sister" not in body  # network relationships are clinical too
-    assert reverse("client_invite_member", kwargs={"client_id": world.client_a.pk}) not in body
+    assert reverse("care_contacts", kwargs={"client_id": world.client_a.pk}) not in body
     assert reverse("client_edit", kwargs={"client_id": world.client_a.pk}) in body
 
 

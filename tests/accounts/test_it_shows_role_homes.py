@@ -168,7 +168,7 @@ def test_it_shows_the_client_their_preferred_name(world: World) -> None:
 def test_it_shows_the_network_member_their_circle_and_nothing_else(world: World) -> None:
     body = _home(world.member)
     assert "You are part of Alex's support circle" in body
-    assert "Nothing has been shared with you yet." in body
+    assert f"/circles/{world.client_a.pk}/" in body
     assert "Rivers" not in body  # first name only
     assert "Sister" not in body
     assert "Cleo Clinician" not in body

@@ -48,9 +48,7 @@ def switch_user(page: Page) -> None:
     page.context.clear_cookies()
 
 
-def test_it_follows_the_risk_path_from_answer_to_acknowledgement(
-    page: Page, world: World
-) -> None:
+def test_it_follows_the_risk_path_from_answer_to_acknowledgement(page: Page, world: World) -> None:
     client = world.client_a
     # Four weeks ago she completed a PHQ-9, so today's answers show a change.
     submitted_response(

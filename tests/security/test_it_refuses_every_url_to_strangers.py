@@ -11,15 +11,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from kithkin.accounts import access
 from kithkin.accounts.access import Purpose, clients_for
 from kithkin.accounts.models import Client, Invitation, NetworkMember, Role, User
 from kithkin.audit.models import AuditEvent, Outcome
+from kithkin.care.models import (
+    Action,
+    ClinicianNote,
+    Goal,
+    Indicator,
+    IndicatorKind,
+    KeyContact,
+    NetworkSession,
+    OwnerKind,
+    Participant,
+    ParticipantKind,
+    Problem,
+    SessionStatus,
+)
 from kithkin.measures.models import Assignment, Response, RiskAlert
 from kithkin.network.models import Group, Person, Snapshot
 from kithkin.network.snapshots import take_snapshot
@@ -69,6 +85,7 @@ ADMIN_PAGES = {
 # support network map is hers to build, read, snapshot, import and export.
 NETWORK = "clients/<uuid:client_id>/network/"
 MEASURES = "clients/<uuid:client_id>/measures/"
+CARE = "clients/<uuid:client_id>/care/"
 CLIENT_A_MAY_OPEN: set[str] = {
     NETWORK,
     NETWORK + "map.pdf",
@@ -99,7 +116,26 @@ CLIENT_A_MAY_OPEN: set[str] = {
     MEASURES + "responses/<uuid:response_id>/questions/<int:step>/",
     MEASURES + "responses/<uuid:response_id>/review/",
     MEASURES + "responses/<uuid:response_id>/done/",
+    # Her casework: she reads her plan, chooses and invites key contacts, decides what each
+    # member sees, and follows her sessions and actions (never the clinician's private notes).
+    CARE,
+    CARE + "contacts/",
+    CARE + "contacts/<uuid:contact_id>/",
+    CARE + "contacts/<uuid:contact_id>/invite/",
+    CARE + "sharing/",
+    CARE + "sharing/history/",
+    CARE + "sessions/",
+    CARE + "sessions/<uuid:session_id>/",
+    CARE + "sessions/<uuid:session_id>/session.ics",
+    CARE + "sessions/<uuid:session_id>/summary.pdf",
+    CARE + "actions/",
+    CARE + "actions/<uuid:action_id>/",
+    CARE + "review/",
 }
+# Pages about client A that her network member (with no grant) may open: the circle page, which
+# shows him only that nothing is shared yet. Every other circle page needs a grant or an
+# invitation to a planned session, and is walked as refused.
+MEMBER_MAY_OPEN = {"circles/<uuid:client_id>/"}
 
 
 @dataclass
@@ -116,6 +152,12 @@ class Victim:
     assignment: Assignment
     response: Response
     alert: RiskAlert
+    problem: Problem
+    goal: Goal
+    indicator: Indicator
+    contact: KeyContact
+    session: NetworkSession
+    action: Action
 
 
 # kwarg name → the victim's object that fills it. Add an entry when a view takes a new kwarg.
@@ -135,6 +177,12 @@ KWARGS: dict[str, Callable[[Victim], Any]] = {
     "alert_id": lambda v: v.alert.pk,
     "instrument_id": lambda v: "phq9",
     "step": lambda v: 1,
+    "problem_id": lambda v: v.problem.pk,
+    "goal_id": lambda v: v.goal.pk,
+    "indicator_id": lambda v: v.indicator.pk,
+    "contact_id": lambda v: v.contact.pk,
+    "session_id": lambda v: v.session.pk,
+    "action_id": lambda v: v.action.pk,
 }
 
 CONCERNS = "Recurring nightmares after the flood canary7f3a"
@@ -142,6 +190,7 @@ NAME = "Alexandrine Quillfeather"
 RELATIONSHIP = "Estranged godmother canary91bd"
 PERSON = "Ottoline Map-Canary"
 NOTE = "A note to my clinician canary5e21"
+PRIVATE_NOTE = "Clinician's private session note canary0c4d"
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -190,6 +239,30 @@ def victim_of(client: Client, invited_by: User) -> Victim:
         value=1,
         severity="urgent",
     )
+    problem = Problem.objects.create(client=client, text="Evenings are hard")
+    goal = Goal.objects.create(client=client, problem=problem, title="Sleep better")
+    indicator = Indicator.objects.create(
+        goal=goal, kind=IndicatorKind.SCORE, instrument_id="phq9", target_score=9
+    )
+    contact = KeyContact.objects.create(client=client, person=person, chosen_by=invited_by)
+    session = NetworkSession.objects.create(
+        client=client,
+        starts_at=timezone.now() - timedelta(days=3),
+        status=SessionStatus.HELD,
+        shared_summary="Summary",
+    )
+    Participant.objects.create(session=session, kind=ParticipantKind.CLINICIAN, user=invited_by)
+    ClinicianNote.objects.create(session=session, author=invited_by, text=PRIVATE_NOTE)
+    action = Action.objects.create(
+        client=client,
+        session=session,
+        goal=goal,
+        title="Call on Sunday",
+        owner_kind=OwnerKind.MEMBER,
+        owner=network_member.user,
+        owner_member=network_member,
+        due_on=timezone.localdate() + timedelta(days=2),
+    )
     return Victim(
         client,
         network_member,
@@ -201,6 +274,12 @@ def victim_of(client: Client, invited_by: User) -> Victim:
         assignment,
         response,
         alert,
+        problem,
+        goal,
+        indicator,
+        contact,
+        session,
+        action,
     )
 
 
@@ -309,7 +388,7 @@ def test_it_covers_every_url_pattern(victim: Victim) -> None:
         if missing:
             problems.append(missing)
     known = {r.route for r in all_routes}
-    for stale in sorted((listed | CLIENT_A_MAY_OPEN) - known):
+    for stale in sorted((listed | CLIENT_A_MAY_OPEN | MEMBER_MAY_OPEN) - known):
         problems.append(f"/{stale} is classified in the walk but no such pattern exists any more")
     assert not problems, "\n".join(problems)
 
@@ -360,7 +439,7 @@ def test_it_refuses_client_a_objects_to_every_stranger(
 ) -> None:
     if not object_routes():
         pytest.skip("no URL pattern takes an object id yet")
-    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON, NOTE)
+    canaries = (CONCERNS, NAME, RELATIONSHIP, PERSON, NOTE, PRIVATE_NOTE)
     fillers = registry(victim)
     problems: list[str] = []
     checked = 0
@@ -374,6 +453,9 @@ def test_it_refuses_client_a_objects_to_every_stranger(
             if is_client_a and route.route in CLIENT_A_MAY_OPEN:
                 continue
             if route.route in STAFF_OBJECT_PAGES and user is not None and staff_role(user):
+                continue
+            is_member = user is not None and user.pk == victim.network_member.user_id
+            if is_member and route.route in MEMBER_MAY_OPEN:
                 continue
             problems += [f"{role}: {p}" for p in check_refused(user, url, route, canaries)]
             checked += 1
@@ -494,7 +576,7 @@ def test_it_shows_an_admin_off_the_care_team_no_clinical_content(
         url = route.url(kwargs)
         http = signed_in(world.admin)
         for method, response in requests(http, url):
-            if urlwalk.leaks(response, (CONCERNS, NOTE)):
+            if urlwalk.leaks(response, (CONCERNS, NOTE, PRIVATE_NOTE)):
                 seen.append(f"{method} {url} [{route}]")
     assert not seen, "A practice admin off the care team saw presenting concerns at:\n" + (
         "\n".join(seen)

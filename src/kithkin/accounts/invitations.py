@@ -33,6 +33,7 @@ from kithkin.accounts.models import (
     Role,
     User,
 )
+from kithkin.accounts.signals import member_joined
 from kithkin.audit import services as audit
 
 SALT = "kithkin.invitation"
@@ -324,9 +325,10 @@ def _bind(invitation: Invitation, user: User) -> None:
             raise AcceptanceRefused(Problem.CLIENT_HAS_LOGIN, invitation)
     else:
         assert invitation.client_id is not None
-        NetworkMember.objects.create(
+        member = NetworkMember.objects.create(
             client_id=invitation.client_id, user=user, relationship=invitation.relationship
         )
+        member_joined.send(sender=NetworkMember, member=member, invitation=invitation)
 
 
 def accept(request: HttpRequest, token: str, *, display_name: str, password: str) -> User:

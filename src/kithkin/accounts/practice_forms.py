@@ -157,18 +157,6 @@ class PortalInviteForm(forms.Form):
     )
 
 
-class MemberInviteForm(forms.Form):
-    display_name = forms.CharField(label=_("Their name"), max_length=120)
-    email = forms.EmailField(
-        label=_("Their email address"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
-    )
-    relationship = forms.CharField(
-        label=_("Relationship to the client"),
-        max_length=120,
-        help_text=_("For example: sister, friend, neighbour. Only the care team sees this."),
-    )
-
-
 class AcceptInvitationForm(forms.Form):
     display_name = forms.CharField(
         label=_("Your name"),

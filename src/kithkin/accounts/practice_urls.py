@@ -22,10 +22,5 @@ urlpatterns = [
         views.client_invite_portal,
         name="client_invite_portal",
     ),
-    path(
-        "clients/<uuid:client_id>/invite-member/",
-        views.client_invite_member,
-        name="client_invite_member",
-    ),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -29,7 +29,6 @@ from kithkin.accounts.practice_forms import (
     ClientAdminForm,
     ClientConcernsForm,
     ClientCreateForm,
-    MemberInviteForm,
     PortalInviteForm,
     StaffInviteForm,
 )
@@ -264,29 +263,6 @@ def client_invite_portal(request: HttpRequest, client_id: UUID) -> HttpResponse:
             )
             return redirect("client_overview", client_id=client.pk)
     return render(request, "accounts/client_invite_portal.html", {"client": client, "form": form})
-
-
-def client_invite_member(request: HttpRequest, client_id: UUID) -> HttpResponse:
-    client = access.get_client(request, client_id, Purpose.CARE, action="invitation.view")
-    form = MemberInviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            sent = invitations.invite_member(
-                request,
-                client,
-                email=form.cleaned_data["email"],
-                display_name=form.cleaned_data["display_name"],
-                relationship=form.cleaned_data["relationship"],
-            )
-        except InvitationError as error:
-            form.add_error("email", str(error))
-        else:
-            messages.success(
-                request,
-                _("Invitation sent to %(email)s.") % {"email": sent.invitation.email},
-            )
-            return redirect("client_overview", client_id=client.pk)
-    return render(request, "accounts/client_invite_member.html", {"client": client, "form": form})
 
 
 # --- accepting an invitation (public) ----------------------------------------------------
