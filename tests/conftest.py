@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, settings
 from django.db import connection
 from django.test import Client as HttpClient
+from hypothesis import HealthCheck, settings
 
 from kithkin.accounts.models import Client, Practice, Role, User
 from tests import factories

@@ -80,9 +80,11 @@ INSTALLED_APPS = [
     "kithkin.accounts",
     "kithkin.audit",
     "kithkin.jobs",
+    "kithkin.notifications",
     "kithkin.network",
     "kithkin.measures",
     "kithkin.care",
+    "kithkin.connection",
 ]
 
 MIDDLEWARE = [

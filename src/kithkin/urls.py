@@ -12,6 +12,9 @@ urlpatterns = [
     path("", include("kithkin.network.snapshot_urls")),
     path("", include("kithkin.measures.urls")),
     path("", include("kithkin.care.urls")),
+    path("", include("kithkin.connection.urls")),
+    path("", include("kithkin.connection.profile_urls")),
+    path("", include("kithkin.notifications.urls")),
 ]
 
 handler400 = "kithkin.core.views.bad_request"

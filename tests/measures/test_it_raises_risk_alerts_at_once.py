@@ -170,3 +170,21 @@ def test_it_lists_open_alerts_only_to_the_care_team(world: World, rf: RequestFac
     RiskAlert.objects.update(escalated_at=timezone.now())
     assert services.escalated_alerts_for_admin(world.admin).count() == 1
     assert services.escalated_alerts_for_admin(world.stranger).count() == 0
+
+
+def test_it_puts_the_alert_in_the_care_teams_inbox_at_once(
+    world: World, rf: RequestFactory
+) -> None:
+    from kithkin.notifications.models import Notification
+
+    request = request_as(rf, world.client_a_user)
+    response = services.open_response(request, factories.assignment(world.client_a, "phq9"))
+    (alert,) = services.save_answers(request, response, {"9": 1})
+    (note,) = Notification.objects.all()
+    assert note.user == world.clinician
+    assert note.kind == "measures.risk_alert" and note.critical
+    assert str(alert.pk) in note.url
+    services.escalate_alert(str(alert.pk))
+    assert (
+        Notification.objects.filter(user=world.admin, kind="measures.alert_escalation").count() == 1
+    )

@@ -39,6 +39,9 @@ from kithkin.care.models import (
 from kithkin.measures.models import Assignment, Response, RiskAlert
 from kithkin.network.models import Group, Person, Snapshot
 from kithkin.network.snapshots import take_snapshot
+from kithkin.notifications import kinds
+from kithkin.notifications.models import Notification
+from kithkin.notifications.services import notify
 from tests import factories
 from tests.conftest import World, signed_in
 from tests.security import urlwalk
@@ -55,6 +58,8 @@ PUBLIC = {
     "accounts/password/reset/complete/",
     "invite/<str:token>/",
     "healthz",
+    # Unsubscribing from non-critical mail works without login: the signed token decides.
+    "notifications/unsubscribe/<str:token>/",
 }
 # Route prefixes that are public as a whole (static files, served by WhiteNoise or, in DEBUG,
 # by a pattern).
@@ -66,6 +71,9 @@ OWN_PAGES = {
     "settings/",
     "accounts/logout/",
     "accounts/password/change/",
+    "notifications/",
+    "notifications/read-all/",
+    "notifications/preferences/",
 }
 # Pages without object ids for staff (clinicians and admins) of a practice.
 STAFF_PAGES: set[str] = {"measures/alerts/", "measures/due/", "measures/instruments/"}
@@ -86,6 +94,7 @@ ADMIN_PAGES = {
 NETWORK = "clients/<uuid:client_id>/network/"
 MEASURES = "clients/<uuid:client_id>/measures/"
 CARE = "clients/<uuid:client_id>/care/"
+CONNECTION = "clients/<uuid:client_id>/connection/"
 CLIENT_A_MAY_OPEN: set[str] = {
     NETWORK,
     NETWORK + "map.pdf",
@@ -131,6 +140,12 @@ CLIENT_A_MAY_OPEN: set[str] = {
     CARE + "actions/",
     CARE + "actions/<uuid:action_id>/",
     CARE + "review/",
+    # Her connection profile, contact rhythms and nudge settings.
+    CONNECTION,
+    CONNECTION + "rhythm/",
+    CONNECTION + "nudges/",
+    # Her own inbox entries.
+    "notifications/<uuid:notification_id>/open/",
 }
 # Pages about client A that her network member (with no grant) may open: the circle page, which
 # shows him only that nothing is shared yet. Every other circle page needs a grant or an
@@ -158,6 +173,7 @@ class Victim:
     contact: KeyContact
     session: NetworkSession
     action: Action
+    notification: Notification
 
 
 # kwarg name → the victim's object that fills it. Add an entry when a view takes a new kwarg.
@@ -183,6 +199,7 @@ KWARGS: dict[str, Callable[[Victim], Any]] = {
     "contact_id": lambda v: v.contact.pk,
     "session_id": lambda v: v.session.pk,
     "action_id": lambda v: v.action.pk,
+    "notification_id": lambda v: v.notification.pk,
 }
 
 CONCERNS = "Recurring nightmares after the flood canary7f3a"
@@ -263,6 +280,15 @@ def victim_of(client: Client, invited_by: User) -> Victim:
         owner_member=network_member,
         due_on=timezone.localdate() + timedelta(days=2),
     )
+    assert client.user is not None
+    notification = notify(
+        client.user,
+        kind=kinds.CHECKIN_DUE,
+        title="A check-in is ready",
+        body=f"Hello {client.display_name}",
+        url="/",
+        email=False,
+    )
     return Victim(
         client,
         network_member,
@@ -280,6 +306,7 @@ def victim_of(client: Client, invited_by: User) -> Victim:
         contact,
         session,
         action,
+        notification,
     )
 
 

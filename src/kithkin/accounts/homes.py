@@ -26,6 +26,7 @@ from kithkin.accounts.models import (
     Role,
     User,
 )
+from kithkin.connection import withdrawal
 from kithkin.measures import services as measures
 from kithkin.measures.models import OVERDUE_AFTER
 from kithkin.measures.scoring import ReliableChange
@@ -111,6 +112,8 @@ class CaseloadRow:
     scores: tuple[ScoreCell, ...] = ()
     more_scores: int = 0
     open_alerts: int = 0
+    # The withdrawal signal's reasons, worded for the care team ("Contact has dropped").
+    withdrawal: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,14 +171,15 @@ def caseload_queryset(user: User) -> QuerySet[Client]:
 
 
 def caseload_page(user: User, page_number: str | int | None) -> CaseloadPage:
-    """One page of the caseload with each client's latest scores and open alerts: a count
-    query, a page query and two measures queries, whatever its size; plus the attention
-    counts."""
+    """One page of the caseload with each client's latest scores, open alerts and withdrawal
+    signal: a count query, a page query, two measures queries and one for the signals, whatever
+    its size; plus the attention counts."""
     paginator: Paginator[Client] = Paginator(caseload_queryset(user), CASELOAD_PAGE_SIZE)
     found = paginator.get_page(page_number)
     today = timezone.localdate()
     clients = list(found.object_list)
     scores = measures.caseload_measures([client.pk for client in clients])
+    signals = withdrawal.caseload_signals([client.pk for client in clients])
     rows = []
     for client in clients:
         mine = scores[client.pk]
@@ -190,6 +194,7 @@ def caseload_page(user: User, page_number: str | int | None) -> CaseloadPage:
                 scores=tuple(score_cell(s) for s in mine.latest[:CASELOAD_SCORES]),
                 more_scores=max(0, len(mine.latest) - CASELOAD_SCORES),
                 open_alerts=mine.open_alerts,
+                withdrawal=signals.get(client.pk, ()),
             )
         )
     page = CaseloadPage(rows, found.number, cast("Paginator[CaseloadRow]", paginator))

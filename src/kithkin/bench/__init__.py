@@ -2,7 +2,9 @@
 
 Each scenario builds its own data, measures server-side time, and returns a JSON-ready dict;
 :func:`run` collects them. Issue 3 adds the "map" scenario (the support network map page and its
-metrics for a 150-person network); later issues add more.
+metrics for a 150-person network); issue 4 the "rescore" scenario (re-scoring 100,000 stored
+responses after a definition fix); issue 6 the "sweep" scenario (the daily keeping-in-touch
+sweep over 100,000 clients and 2,000,000 contacts).
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kithkin.bench import map_scenario
+from kithkin.bench import map_scenario, rescore_scenario, sweep_scenario
 
 Scenario = Callable[..., dict[str, Any]]
 
-SCENARIOS: dict[str, Scenario] = {"map": map_scenario.run}
+SCENARIOS: dict[str, Scenario] = {
+    "map": map_scenario.run,
+    "rescore": rescore_scenario.run,
+    "sweep": sweep_scenario.run,
+}
 DOCS_FILE = "benchmarks.md"
 MARK_START = "<!-- bench:{name}:start -->"
 MARK_END = "<!-- bench:{name}:end -->"
@@ -63,12 +69,13 @@ def markdown(results: dict[str, Any]) -> dict[str, str]:
             f"| {row['label']} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['queries']} |"
             for row in result["measurements"].values()
         ]
-        network = result.get("network")
+        network = result.get("network") or result.get("data")
         if network:
             lines += [
                 "",
                 "Data: " + ", ".join(f"{count} {what}" for what, count in network.items()) + ".",
             ]
+        lines += ["", *result["notes"]] if result.get("notes") else []
         sections[name] = "\n".join(lines)
     return sections
 

@@ -3,9 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from kithkin.accounts.access import roles_of
-from kithkin.accounts.models import Role
+from kithkin.accounts.models import Role, User
+from kithkin.notifications import services as notifications
+
+
+def _unread(user: Any) -> int:
+    return notifications.unread_count(user) if isinstance(user, User) else 0
 
 
 def kithkin(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +20,6 @@ def kithkin(request: HttpRequest) -> dict[str, Any]:
         "user_roles": {role.value for role in roles},
         "is_staff_user": bool(roles & {Role.ADMIN, Role.CLINICIAN}),
         "is_practice_admin": Role.ADMIN in roles,
+        # Counted once, and only on pages that show it (the header, when signed in).
+        "unread_notifications": SimpleLazyObject(lambda: _unread(getattr(request, "user", None))),
     }

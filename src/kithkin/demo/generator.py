@@ -32,7 +32,10 @@ from kithkin.accounts.models import (
     User,
 )
 from kithkin.audit import services as audit
+from kithkin.connection import sweep as connection_sweep
 from kithkin.demo import names
+from kithkin.demo.care import add_casework
+from kithkin.demo.measures import add_measures, remove_measures
 from kithkin.demo.networks import add_network_maps
 
 PRACTICE_NAME = "Harbourside Trauma Recovery Service"
@@ -279,6 +282,12 @@ def add_network_members(build: DemoBuild) -> None:
     build.counts["network_members"] = len(people)
 
 
+def queue_connection_sweep(build: DemoBuild) -> None:
+    """The first keeping-in-touch sweep (withdrawal signals, nudges): the demo's worker runs it
+    at once, and each sweep queues the next day's."""
+    connection_sweep.queue_now(build.now)
+
+
 # Later issues append their steps here (e.g. support network maps, measures, sessions).
 STEPS: list[DemoStep] = [
     add_practice,
@@ -288,6 +297,9 @@ STEPS: list[DemoStep] = [
     add_portal_logins,
     add_network_members,
     add_network_maps,
+    add_measures,
+    add_casework,
+    queue_connection_sweep,
 ]
 
 
@@ -336,6 +348,7 @@ def remove_demo() -> bool:
         if practice is None and not users.exists():
             return False
         if practice is not None:
+            remove_measures(practice)
             Client.objects.filter(practice=practice).delete()
         users.delete()
         if practice is not None:

@@ -219,7 +219,8 @@ class RiskAlert(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="risk_alerts")
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="alerts")
+    # RESTRICT: an alert keeps its response, yet deleting the whole client removes both.
+    response = models.ForeignKey(Response, on_delete=models.RESTRICT, related_name="alerts")
     instrument_id = models.CharField(max_length=64)
     rule_id = models.CharField(max_length=64)
     item_id = models.CharField(max_length=64)

@@ -47,6 +47,8 @@ from kithkin.measures.models import (
     RiskAlert,
 )
 from kithkin.measures.schema import DefinitionError
+from kithkin.notifications import kinds
+from kithkin.notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -522,37 +524,24 @@ def rescore(instrument_ids: Iterable[str] | None = None, *, batch_size: int = 50
             return 0
     detail_field = Response._meta.get_field("score_detail")
     assert isinstance(detail_field, JSONField)
-    quote = connection.ops.quote_name
-    table = quote(Response._meta.db_table)
-    select = f"SELECT id, instrument_id, answers FROM {table} WHERE status = %s"
+    # Plain SQL, built only from the model's own table name; every value is a parameter.
+    table = connection.ops.quote_name(Response._meta.db_table)
+    select = f"SELECT id, instrument_id, answers FROM {table} WHERE status = %s"  # noqa: S608
     select_params: list[Any] = [ResponseStatus.SUBMITTED]
     if instrument_ids is not None:
-        # Without this filter the scan follows the primary key (no sort per batch).
+        # Only when asked: unfiltered, the scan follows the primary key with no sort per batch.
         select += f" AND instrument_id IN ({', '.join(['%s'] * len(chosen))})"
         select_params += list(chosen)
-    update = (
-        f"UPDATE {table} SET total = %s, band = %s, band_severity = %s, clinical = %s, "
-        "no_score_reason = %s, score_detail = %s, scored_version = %s WHERE id = %s"
-    )
-    memo: dict[tuple[str, str], tuple[Any, ...]] = {}
-    adapt_json, encoder = connection.ops.adapt_json_value, detail_field.encoder
+    writer = _rescore_writer(table, detail_field)
+    memo: dict[tuple[str, str], Any] = {}
 
-    def stored(instrument: Instrument, answers: Any) -> tuple[Any, ...]:
+    def stored(instrument: Instrument, answers: Any) -> Any:
         text = answers if isinstance(answers, str) else json.dumps(answers, sort_keys=True)
         key = (instrument.id, text)
         found = memo.get(key)
         if found is None:
             decoded = json.loads(text) if isinstance(answers, str) else answers
-            fields = score_fields(scoring.score(instrument, decoded))
-            found = (
-                fields["total"],
-                fields["band"],
-                fields["band_severity"],
-                fields["clinical"],
-                fields["no_score_reason"],
-                adapt_json(fields["score_detail"], encoder),
-                fields["scored_version"],
-            )
+            found = writer.prepare(score_fields(scoring.score(instrument, decoded)))
             if len(memo) >= RESCORE_MEMO_LIMIT:
                 memo.clear()
             memo[key] = found
@@ -572,16 +561,77 @@ def rescore(instrument_ids: Iterable[str] | None = None, *, batch_size: int = 50
             rows = cursor.fetchall()
         if not rows:
             return done
-        params = [
-            (*stored(instrument, answers), pk)
+        batch = [
+            (stored(instrument, answers), pk)
             for pk, instrument_id, answers in rows
             if (instrument := chosen.get(instrument_id)) is not None
         ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(update, params)
-        done += len(params)
+        if batch:
+            with transaction.atomic(), connection.cursor() as cursor:
+                writer.write(cursor, batch)
+        done += len(batch)
         # Ids come back as the database gave them, so they compare and bind as it expects.
         last = rows[-1][0]
+
+
+# The stored score's columns (score_fields's keys), in the order the UPDATEs take them.
+_SCORE_COLUMNS = (
+    "total",
+    "band",
+    "band_severity",
+    "clinical",
+    "no_score_reason",
+    "score_detail",
+    "scored_version",
+)
+
+
+class _RowByRow:
+    """One UPDATE per response, sent with executemany (quick on SQLite: no round trips)."""
+
+    def __init__(self, table: str, encoder: Any) -> None:
+        columns = ", ".join(f"{name} = %s" for name in _SCORE_COLUMNS)
+        self.sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608
+        self.encoder = encoder
+
+    def prepare(self, fields: dict[str, Any]) -> tuple[Any, ...]:
+        detail = connection.ops.adapt_json_value(fields["score_detail"], self.encoder)
+        return tuple(detail if name == "score_detail" else fields[name] for name in _SCORE_COLUMNS)
+
+    def write(self, cursor: Any, batch: list[tuple[Any, Any]]) -> None:
+        cursor.executemany(self.sql, [(*values, pk) for values, pk in batch])
+
+
+class _OneStatement:
+    """PostgreSQL: the whole batch as one JSON document, in one UPDATE. Row-by-row UPDATEs are
+    each quoted, sent, parsed and planned: about three times slower."""
+
+    def __init__(self, table: str, encoder: Any) -> None:
+        assignments = ", ".join(f"{name} = v.{name}" for name in _SCORE_COLUMNS)
+        values = (
+            "v(id uuid, total float8, band text, band_severity int2, clinical bool, "
+            "no_score_reason text, score_detail jsonb, scored_version text)"
+        )
+        self.sql = (
+            f"UPDATE {table} AS r SET {assignments} "  # noqa: S608
+            f"FROM jsonb_to_recordset(%s::jsonb) AS {values} WHERE r.id = v.id"
+        )
+        self.encoder = encoder
+
+    def prepare(self, fields: dict[str, Any]) -> str:
+        # A row of the document, less its id: '"total": 12, ...}'. JSON numbers carry floats
+        # exactly (shortest repr), so float8 gets the same value as a parameter would.
+        return json.dumps(fields, cls=self.encoder)[1:]
+
+    def write(self, cursor: Any, batch: list[tuple[Any, Any]]) -> None:
+        rows = ",".join(f'{{"id": "{pk}", {row}' for row, pk in batch)
+        cursor.execute(self.sql, [f"[{rows}]"])
+
+
+def _rescore_writer(table: str, detail_field: JSONField[Any]) -> _RowByRow | _OneStatement:
+    if connection.vendor == "postgresql":
+        return _OneStatement(table, detail_field.encoder)
+    return _RowByRow(table, detail_field.encoder)
 
 
 # --- risk alerts -----------------------------------------------------------------------------
@@ -626,6 +676,14 @@ def raise_alerts(
         )
         # The row is the durable record; sending straight after commit makes it "at once".
         transaction.on_commit(functools.partial(jobs.run_job_now, email_job.pk))
+        _notify_in_app(
+            care_team_recipients(response.client_id)
+            or practice_admins(Practice.objects.get(clients__pk=response.client_id).pk),
+            kinds.RISK_ALERT,
+            _("A risk alert needs your attention"),
+            _("A client on your caseload gave an answer that needs a prompt check."),
+            alert,
+        )
         audit.record(
             request,
             action="measures.alert.raise",
@@ -635,6 +693,18 @@ def raise_alerts(
         )
         created.append(alert)
     return created
+
+
+def _notify_in_app(
+    recipients: Sequence[User], kind: str, title: str, body: str, alert: RiskAlert
+) -> None:
+    """The inbox entry; the email itself goes out through this module's own job (above), which
+    tracks ``notified_at`` and falls back to the admins."""
+    path = reverse("measures_alert", kwargs={"client_id": alert.client_id, "alert_id": alert.pk})
+    for user in recipients:
+        notifications.notify(
+            user, kind=kind, title=title, body=body, url=path, critical=True, email=False
+        )
 
 
 def acknowledge(request: HttpRequest, alert: RiskAlert, note: str) -> bool:
@@ -738,6 +808,13 @@ def escalate_alert(alert_id: str) -> None:
     ) % {"url": alert_url(alert)}
     # Send first, then mark: a crash in between sends twice rather than never.
     _mail(recipients, subject, body)
+    _notify_in_app(
+        recipients,
+        kinds.ALERT_ESCALATION,
+        _("A risk alert has not been acknowledged"),
+        _("Please make sure someone on the client's care team sees it now."),
+        alert,
+    )
     RiskAlert.objects.filter(pk=alert.pk, escalated_at__isnull=True).update(
         escalated_at=timezone.now()
     )
