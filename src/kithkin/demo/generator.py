@@ -283,8 +283,11 @@ def add_network_members(build: DemoBuild) -> None:
 
 
 def queue_connection_sweep(build: DemoBuild) -> None:
-    """The first keeping-in-touch sweep (withdrawal signals, nudges): the demo's worker runs it
-    at once, and each sweep queues the next day's."""
+    """The first keeping-in-touch sweep (withdrawal signals, nudges), run here so the caseload
+    shows Lars Jensen's withdrawal signal as soon as the demo is loaded, with no worker yet; and
+    queued for the demo's worker, which runs it at once (it is idempotent) and so starts the daily
+    chain: each sweep queues the next day's."""
+    connection_sweep.run(now=build.now)
     connection_sweep.queue_now(build.now)
 
 

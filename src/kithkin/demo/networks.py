@@ -5,7 +5,10 @@ The archetypes are the stories a tester looks for (README.md, "Demo data"):
 - Maya Ellis, the main demo client: a rich map; her brother Sam Ellis is on it.
 - Dmitri Petrov: isolated, with one lifeline (one inner-circle person who helps him feel safe).
 - Joanna Mensah: a large family, much of it under strain.
-- Lars Jensen: a remote worker whose people are all from work.
+- Lars Jensen: a remote worker whose people are all from work, and who has gone quiet: most of
+  his team stopped hearing from him 4 to 8 weeks ago (Ioana Popescu, every week for months, among
+  them), so his contact in the last 4 weeks is under half his usual and the care team sees the
+  withdrawal signal.
 - Rosa Castillo: rebuilding after leaving an unsafe relationship; her ex-partner is marked
   "not safe for me".
 
@@ -49,6 +52,9 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 1000
 HISTORY_DAYS = 84  # twelve weeks of contacts
+# A withdrawing archetype's log goes back further: the withdrawal signal compares the last 4 weeks
+# with the 12 weeks before them.
+WITHDRAWING_HISTORY_DAYS = 126
 # Every client up to this many gets a random map; beyond it, one in RANDOM_MAP_SHARE.
 ALL_MAPS_UP_TO = 500
 RANDOM_MAP_SHARE = 10
@@ -87,6 +93,7 @@ class Archetype:
     groups: tuple[tuple[str, str, str], ...]  # (name, kind, cluster)
     extra_ties: tuple[tuple[str, str], ...] = ()
     review_label: str = ""
+    withdrawing: bool = False
 
 
 F, C = Category, Channel
@@ -389,6 +396,7 @@ LARS = Archetype(
             rhythm=2,
             channel=C.VIDEO,
             cluster="team",
+            drifting=True,
         ),
         P(
             "Carmen Morales",
@@ -399,6 +407,7 @@ LARS = Archetype(
             rhythm=3,
             channel=C.VIDEO,
             cluster="team",
+            drifting=True,
         ),
         P(
             "Jomo Mwangi",
@@ -409,6 +418,7 @@ LARS = Archetype(
             rhythm=5,
             channel=C.MESSAGE,
             cluster="team",
+            drifting=True,
         ),
         P(
             "Ioana Popescu",
@@ -419,6 +429,7 @@ LARS = Archetype(
             rhythm=7,
             channel=C.MESSAGE,
             cluster="team",
+            drifting=True,
         ),
         P(
             "Tuan Nguyen",
@@ -443,6 +454,7 @@ LARS = Archetype(
             channel=C.VIDEO,
             cluster="guild",
             before={"absent": True},
+            drifting=True,
         ),
         P(
             "Bartek Nowak",
@@ -471,6 +483,7 @@ LARS = Archetype(
         ("Remote designers' forum", GroupKind.ONLINE, "guild"),
     ),
     review_label="Quarterly review",
+    withdrawing=True,
 )
 
 ROSA = Archetype(
@@ -628,7 +641,7 @@ def _person(
 
 def _contacts(
     rng: random.Random, person: Person, now: datetime, *, drifting: bool, user: User | None,
-    limit: int = 40,
+    limit: int = 40, history_days: int = HISTORY_DAYS,
 ) -> list[Contact]:  # fmt: skip
     """A realistic rhythm: roughly every ``wished_rhythm_days`` (a bit early or late), or a few
     scattered contacts for people without one; drifting people stop 4 to 8 weeks ago."""
@@ -641,7 +654,7 @@ def _contacts(
     rows: list[Contact] = []
     # Walk back from now, so a limit keeps the most recent contacts.
     day = stop + rng.uniform(0, min(step, 14))
-    while day < HISTORY_DAYS - 0.5 and len(rows) < limit:
+    while day < history_days - 0.5 and len(rows) < limit:
         when = now - timedelta(days=day, minutes=rng.randint(0, 600))
         channel = person.preferred_channel if rng.random() < 0.75 else Channel.MESSAGE
         contact = Contact(
@@ -721,7 +734,10 @@ def archetype_rows(
         specs[spec.name] = spec
         rows.people.append(person)
         if not spec.removed:
-            rows.contacts += _contacts(rng, person, now, drifting=spec.drifting, user=user)
+            history = WITHDRAWING_HISTORY_DAYS if archetype.withdrawing else HISTORY_DAYS
+            rows.contacts += _contacts(
+                rng, person, now, drifting=spec.drifting, user=user, history_days=history
+            )
 
     clusters: dict[str, list[Person]] = {}
     for spec in archetype.people:

@@ -16,3 +16,8 @@ def alert_email(payload: dict[str, Any]) -> None:
 @handler(services.ESCALATE_JOB)
 def escalate_alert(payload: dict[str, Any]) -> None:
     services.escalate_alert(payload["alert"])
+
+
+@handler(services.CHECKIN_DUE_JOB)
+def checkin_due(payload: dict[str, Any]) -> None:
+    services.send_checkin_due(payload["assignment"], payload["due"])

@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 ALERT_EMAIL_JOB = "measures.alert_email"
 ESCALATE_JOB = "measures.escalate_alert"
+CHECKIN_DUE_JOB = "measures.checkin_due"
 ITEM_TEXT_DIR = "item-text"
 # Before-session check-ins fall due this long before the session starts.
 BEFORE_SESSION_LEAD = timedelta(days=2)
@@ -216,6 +217,7 @@ def assign(
                 _("%(name)s is already assigned. Stop the current schedule first to change it.")
                 % {"name": chosen.short_title}
             ) from None
+        remind_when_due(assignment)
         audit.record(
             request,
             action="measures.assignment.create",
@@ -244,11 +246,15 @@ def schedule_before_session(client: Client, session_at: datetime) -> int:
     """Make the client's before-session check-ins due ahead of a network session (the casework
     app calls this when a session is booked). Returns how many were scheduled."""
     due_at = max(session_at - BEFORE_SESSION_LEAD, timezone.now())
-    return (
-        Assignment.objects.active()
-        .filter(client=client, cadence=Cadence.BEFORE_SESSION)
-        .update(next_due_at=due_at)
-    )
+    with transaction.atomic():
+        waiting = list(
+            Assignment.objects.active().filter(client=client, cadence=Cadence.BEFORE_SESSION)
+        )
+        for assignment in waiting:
+            assignment.next_due_at = due_at
+            assignment.save(update_fields=["next_due_at"])
+            remind_when_due(assignment)
+    return len(waiting)
 
 
 def _advance(assignment: Assignment, now: datetime) -> None:
@@ -262,6 +268,50 @@ def _advance(assignment: Assignment, now: datetime) -> None:
     else:
         assignment.next_due_at = None
     assignment.save(update_fields=["completed_at", "next_due_at"])
+    remind_when_due(assignment)
+
+
+def _due_key(assignment: Assignment) -> str:
+    assert assignment.next_due_at is not None
+    return f"{CHECKIN_DUE_JOB}:{assignment.pk}:{assignment.next_due_at.isoformat()}"
+
+
+def remind_when_due(assignment: Assignment) -> None:
+    """Queue the client's "a check-in is ready" reminder for the assignment's due time (in the
+    caller's transaction; one job per due time, so rescheduling never sends twice)."""
+    if assignment.next_due_at is None or not assignment.is_active:
+        return
+    jobs.enqueue(
+        CHECKIN_DUE_JOB,
+        {"assignment": str(assignment.pk), "due": assignment.next_due_at.isoformat()},
+        run_after=assignment.next_due_at,
+        key=_due_key(assignment),
+    )
+
+
+def send_checkin_due(assignment_id: str, due: str) -> None:
+    """Tell the client a check-in is ready, if it still is: not done, stopped or moved since."""
+    assignment = (
+        Assignment.objects.active()
+        .select_related("client__user")
+        .filter(pk=assignment_id, next_due_at__isnull=False)
+        .first()
+    )
+    if assignment is None or assignment.next_due_at is None:
+        return
+    if assignment.next_due_at.isoformat() != due or assignment.client.user is None:
+        return
+    chosen = instrument_or_none(assignment.instrument_id)
+    title = chosen.title if chosen is not None else _("A check-in")
+    path = reverse("measures_overview", kwargs={"client_id": assignment.client_id})
+    notifications.notify(
+        assignment.client.user,
+        kind=kinds.CHECKIN_DUE,
+        title=_("A check-in is ready for you"),
+        body=_("When you have a few quiet minutes, your %(title)s check-in is ready.")
+        % {"title": title},
+        url=path,
+    )
 
 
 # --- answering -------------------------------------------------------------------------------
