@@ -55,6 +55,8 @@ from kithkin.care.models import (
 from kithkin.care.session_templates import SessionTemplate
 from kithkin.jobs import services as jobs
 from kithkin.measures import services as measures
+from kithkin.notifications import kinds
+from kithkin.notifications import services as notifications
 
 NOTICE_JOB = "care.session_notice"
 SESSION_REMINDER_JOB = "care.session_reminder"
@@ -971,13 +973,26 @@ def _still_taking_part(session: NetworkSession, participant: Participant) -> boo
     ).exists()
 
 
-def _send(user: User, template: str, context: dict[str, Any], *, ics: bytes | None = None) -> None:
-    """Render an email in the recipient's own time zone and send it."""
+def _send(
+    user: User, template: str, context: dict[str, Any], *, kind: str, ics: bytes | None = None
+) -> None:
+    """Put the notice in the person's inbox, and email it (in their own time zone) unless they
+    turned this kind of mail off. The email carries the calendar file, which the inbox cannot."""
     zone = _zone(user)
     context = {**context, "recipient_first_name": first_name(user), "zone_name": str(zone)}
     with timezone.override(zone):
         subject = render_to_string(f"care/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"care/email/{template}_body.txt", context)
+    notifications.notify(
+        user,
+        kind=kind,
+        title=subject,
+        body=body,
+        url=urlsplit(str(context.get("url", ""))).path,
+        email=False,
+    )
+    if not notifications.wants_email(user, kinds.category_of(kind)):
+        return
     message = EmailMessage(subject, body, None, [user.email])
     if ics is not None:
         message.attach(ICS_NAME, ics.decode("utf-8"), "text/calendar")
@@ -1028,7 +1043,7 @@ def send_notice(session_id: str, sequence: int) -> int:
             notice = "changed"
         context = {**_session_email_context(session, participant), "notice": notice}
         ics = ics_for(session, attendee=participant.user)
-        _send(participant.user, "session_notice", context, ics=ics)
+        _send(participant.user, "session_notice", context, kind=kinds.SESSION_NOTICE, ics=ics)
         # Marked one by one: a retry after a failure skips whoever already has it.
         Participant.objects.filter(pk=participant.pk).update(notified_sequence=sequence)
         sent += 1
@@ -1065,7 +1080,12 @@ def send_session_reminder(session_id: str, sequence: int) -> int:
     for participant in waiting:
         if not _still_taking_part(session, participant):
             continue
-        _send(participant.user, "session_reminder", _session_email_context(session, participant))
+        _send(
+            participant.user,
+            "session_reminder",
+            _session_email_context(session, participant),
+            kind=kinds.SESSION_REMINDER,
+        )
         Participant.objects.filter(pk=participant.pk).update(reminded_sequence=sequence)
         sent += 1
     audit.record(
@@ -1127,7 +1147,7 @@ def send_action_reminder(action_id: str, due_on: str) -> bool:
         "agreed_on": action.session.starts_at if action.session is not None else None,
         "url": url,
     }
-    _send(action.owner, "action_reminder", context)
+    _send(action.owner, "action_reminder", context, kind=kinds.ACTION_REMINDER)
     Action.objects.filter(pk=action.pk).update(reminded_for=action.due_on)
     audit.record(
         None,
