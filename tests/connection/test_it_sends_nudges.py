@@ -8,6 +8,7 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from kithkin.accounts.models import User
@@ -134,6 +135,21 @@ def test_it_sends_the_nudge_in_the_clients_words(world: World) -> None:
     assert not notification.critical
     nudge = Nudge.objects.get()
     assert nudge.state == NudgeState.SENT and nudge.sent_at is not None
+
+
+def test_the_email_says_a_reminder_waits_but_names_nobody(world: World) -> None:
+    weekly_friend(world.client_a, "Samwise", last=21, now=timezone.now())
+    opted_in(world.client_a)
+    _sweep()
+    _send_all()  # the nudge, which queues its email
+    _send_all()  # the email
+    [message] = [m for m in mail.outbox if m.to == [world.client_a_user.email]]
+    assert "A reminder to get in touch" in message.subject + message.body
+    assert "waiting in your Kithkin inbox" in message.body
+    assert "Samwise" not in message.subject + message.body
+    # A stranger's inbox and mail stay empty.
+    assert not _inbox(world.stranger)
+    assert all(m.to != [world.stranger.email] for m in mail.outbox)
 
 
 def test_a_wished_rhythm_is_worded_as_the_clients_wish(world: World) -> None:

@@ -168,3 +168,30 @@ def test_the_demo_queues_a_sweep_its_worker_runs_at_once(world: World) -> None:
     assert WithdrawalSignal.objects.get().client == world.client_b
     # A demo built again the same day gets a sweep of its own (no daily key to collide with).
     assert sweep.queue_now().pk != queued.pk
+
+
+# --- a new deployment, or a broken chain, gets its sweep back --------------------------------
+
+
+def test_the_worker_puts_a_missing_sweep_on_schedule(world: World) -> None:
+    morning = datetime.datetime(2026, 11, 22, 1, 0, tzinfo=datetime.UTC)
+    assert sweep.keep_scheduled(morning) is not None
+    [job] = _sweep_jobs()
+    # Before the day's sweep time: today's; nothing is run at once.
+    assert job.run_after == datetime.datetime(2026, 11, 22, 3, 0, tzinfo=datetime.UTC)
+    assert job.state == JobState.QUEUED
+    # One waiting sweep is enough, however often the worker checks.
+    assert sweep.keep_scheduled(morning) is None
+    assert jobs.keep_recurring_scheduled(morning) == []
+    assert len(_sweep_jobs()) == 1
+
+
+def test_a_chain_broken_by_a_failed_sweep_starts_again_tomorrow(world: World) -> None:
+    afternoon = datetime.datetime(2026, 11, 22, 14, 0, tzinfo=datetime.UTC)
+    broken = sweep.schedule(afternoon - datetime.timedelta(hours=11))
+    Job.objects.filter(pk=broken.pk).update(state=JobState.FAILED)
+    assert jobs.keep_recurring_scheduled(afternoon) == []
+    waiting = Job.objects.get(kind=sweep.SWEEP_JOB, state=JobState.QUEUED)
+    assert waiting.run_after == datetime.datetime(2026, 11, 23, 3, 0, tzinfo=datetime.UTC)
+    # The stranger's practice is swept with everyone else's: no client is named in the job.
+    assert str(world.other_client.pk) not in str(waiting.payload)

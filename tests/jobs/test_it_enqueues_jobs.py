@@ -105,3 +105,42 @@ def test_it_refuses_a_time_without_a_zone(runs: Runs) -> None:
         jobs.enqueue(RECORD, {"n": 1}, max_attempts=0)
     later = timezone.now() + timedelta(days=2)
     assert jobs.enqueue(RECORD, {"n": 1}, run_after=later).run_after == later
+
+
+# --- many at once --------------------------------------------------------------------------
+
+
+def test_it_queues_many_in_bulk_and_skips_keys_it_has_seen(runs: Runs) -> None:
+    later = timezone.now() + timedelta(hours=3)
+    jobs.enqueue(RECORD, {"n": 0}, key="tests.record:0")
+    asked = jobs.enqueue_many(
+        RECORD,
+        [
+            jobs.NewJob({"n": 0}, key="tests.record:0"),  # already queued: skipped
+            jobs.NewJob({"n": 1}, key="tests.record:1", run_after=later),
+            jobs.NewJob({"n": 2}),
+        ],
+    )
+    assert asked == 3
+    stored = {job.payload["n"]: job for job in Job.objects.all()}
+    assert sorted(stored) == [0, 1, 2]
+    assert stored[1].run_after == later and stored[1].state == JobState.QUEUED
+    assert stored[2].run_after <= timezone.now()
+
+
+def test_it_queues_none_of_many_when_one_is_bad(runs: Runs) -> None:
+    with pytest.raises(jobs.PayloadError, match="must be an id") as refused:
+        jobs.enqueue_many(RECORD, [jobs.NewJob({"n": 1}), jobs.NewJob({"note": SECRET * 5})])
+    assert SECRET not in str(refused.value)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        jobs.enqueue_many(RECORD, [jobs.NewJob({"n": 1}, run_after=datetime(2030, 1, 1))])
+    with pytest.raises(jobs.UnknownJobKind):
+        jobs.enqueue_many("tests.typo", [jobs.NewJob({"n": 1})])
+    assert not Job.objects.exists()
+
+
+def test_many_jobs_leave_with_the_callers_rolled_back_transaction(runs: Runs) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        jobs.enqueue_many(RECORD, [jobs.NewJob({"n": n}) for n in range(3)])
+        raise RuntimeError("the caller failed")
+    assert not Job.objects.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import module_has_submodule
 
 from kithkin.jobs import registry
+from kithkin.jobs import services as jobs
+from kithkin.jobs.models import Job
 from kithkin.jobs.registry import UnknownJobKind, handler
+from tests.jobs.conftest import RECORD, SECRET, Runs
 
 
 def first(payload: dict[str, Any]) -> None:
@@ -67,3 +71,27 @@ def test_it_imports_the_jobs_module_of_every_installed_app() -> None:
     assert found, "no app has a jobs module yet"
     for name in found:
         assert f"{name}.jobs" in sys.modules
+
+
+@pytest.mark.django_db
+def test_one_failing_keeper_does_not_stop_the_others(runs: Runs) -> None:
+    kept: list[datetime] = []
+
+    def broken(now: datetime) -> None:
+        raise RuntimeError(f"could not read the schedule for {SECRET}")
+
+    def working(now: datetime) -> None:
+        kept.append(now)
+        jobs.enqueue(RECORD, {"n": 1}, key="tests.record:kept")
+
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    saved = registry.keepers()
+    try:
+        registry.recurring("tests.broken")(broken)
+        registry.recurring("tests.working")(working)
+        assert jobs.keep_recurring_scheduled(now) == ["tests.broken"]
+    finally:
+        registry._keepers.clear()
+        registry._keepers.update(saved)
+    assert kept == [now]
+    assert Job.objects.filter(key="tests.record:kept").count() == 1

@@ -4,10 +4,11 @@ transaction as its notification, so a second run finds it sent and does nothing.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from kithkin.connection import nudges, sweep
-from kithkin.jobs.registry import handler
+from kithkin.jobs.registry import handler, recurring
 
 
 @handler(sweep.SWEEP_JOB)
@@ -18,3 +19,8 @@ def run_sweep(payload: dict[str, Any]) -> None:
 @handler(nudges.SEND_JOB)
 def send_nudge(payload: dict[str, Any]) -> None:
     nudges.send(str(payload["nudge"]))
+
+
+@recurring(sweep.SWEEP_JOB)
+def keep_sweep_scheduled(now: datetime.datetime) -> None:
+    sweep.keep_scheduled(now)

@@ -30,9 +30,7 @@ from kithkin.accounts.models import Client
 from kithkin.audit import services as audit
 from kithkin.connection import rhythm
 from kithkin.connection.models import Nudge, NudgeKind, NudgeSettings, NudgeState, SkipReason
-from kithkin.jobs import registry
 from kithkin.jobs import services as jobs
-from kithkin.jobs.models import Job
 from kithkin.network.models import Contact, Person
 
 SEND_JOB = "connection.send_nudge"
@@ -189,26 +187,14 @@ def send_job_key(nudge_id: UUID | str, when: datetime.datetime | None = None) ->
 
 
 def enqueue_sends(nudges: Sequence[Nudge]) -> None:
-    """Queue a send job for each new nudge, in the caller's transaction. The sweep queues
-    thousands at once, so the rows are inserted in bulk; the checks are jobs.enqueue's own."""
-    if not nudges:
-        return
-    if not registry.is_registered(SEND_JOB):
-        raise jobs.UnknownJobKind(SEND_JOB)
-    now = timezone.now()
-    Job.objects.bulk_create(
-        [
-            Job(
-                kind=SEND_JOB,
-                payload=jobs.clean_payload({"nudge": str(nudge.pk)}),
-                key=send_job_key(nudge.pk),
-                run_after=nudge.due_at,
-                created_at=now,
-            )
-            for nudge in nudges
-        ],
-        batch_size=500,
-        ignore_conflicts=True,
+    """Queue a send job for each new nudge, in the caller's transaction (in bulk: the sweep
+    queues thousands at once)."""
+    jobs.enqueue_many(
+        SEND_JOB,
+        (
+            jobs.NewJob({"nudge": str(n.pk)}, run_after=n.due_at, key=send_job_key(n.pk))
+            for n in nudges
+        ),
     )
 
 

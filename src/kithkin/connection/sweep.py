@@ -30,7 +30,7 @@ from kithkin.accounts.models import Client
 from kithkin.connection import nudges, rhythm, withdrawal
 from kithkin.connection.models import Nudge, NudgeSettings, NudgeState, WithdrawalSignal
 from kithkin.jobs import services as jobs
-from kithkin.jobs.models import Job
+from kithkin.jobs.models import Job, JobState
 
 SWEEP_JOB = "connection.sweep"
 BATCH_SIZE = 2000
@@ -226,6 +226,23 @@ def schedule(run_after: datetime.datetime) -> Job:
     """Queue the sweep for ``run_after``'s day (UTC); idempotent per day."""
     day = timezone.localtime(run_after, datetime.UTC).date()
     return jobs.enqueue(SWEEP_JOB, {"date": day.isoformat()}, run_after=run_after, key=day_key(day))
+
+
+def next_slot(now: datetime.datetime) -> datetime.datetime:
+    """Today's sweep time (UTC) if it is still ahead, else tomorrow's."""
+    today = timezone.localtime(now, datetime.UTC).date()
+    slot = datetime.datetime.combine(today, SWEEP_TIME, tzinfo=datetime.UTC)
+    return slot if now < slot else next_run_after(now)
+
+
+def keep_scheduled(now: datetime.datetime) -> Job | None:
+    """Queue the next daily sweep if none is waiting or running: a new deployment starts the
+    chain, and a chain broken by a sweep that failed for good starts again. Returns the job
+    queued, or None when one was already waiting."""
+    waiting = Job.objects.filter(
+        kind=SWEEP_JOB, state__in=[JobState.QUEUED, JobState.RUNNING]
+    ).exists()
+    return None if waiting else schedule(next_slot(now))
 
 
 def queue_now(now: datetime.datetime | None = None) -> Job:

@@ -9,6 +9,13 @@ imports at start-up::
     def alert_email(payload: dict[str, Any]) -> None: ...
 
 A handler gets the job's payload (ids only) and returns nothing; raising means "try again later".
+
+A job that re-queues itself (a daily sweep) also registers a *keeper* with ``@recurring``: the
+worker calls it at start and every hour, so a new deployment, or a chain broken by a job that
+failed for good, is put back on schedule without anyone having to remember to start it::
+
+    @recurring("connection.sweep")
+    def keep_sweep_scheduled(now: datetime) -> None: ...
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +35,8 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 KIND_MAX_LENGTH = 100
 
 _handlers: dict[str, JobHandler] = {}
+Keeper = Callable[[datetime], None]
+_keepers: dict[str, Keeper] = {}
 
 
 class UnknownJobKind(LookupError):
@@ -100,3 +110,20 @@ def is_registered(kind: str) -> bool:
 
 def kinds() -> list[str]:
     return sorted(_handlers)
+
+
+def recurring(kind: str) -> Callable[[Keeper], Keeper]:
+    """Decorator: ``@recurring("app.what")`` registers the function that keeps that kind of job
+    scheduled. It gets the current time, must be idempotent, and should queue the next run only
+    when none is waiting."""
+    _check_kind(kind)
+
+    def decorate(function: Keeper) -> Keeper:
+        _keepers[kind] = function
+        return function
+
+    return decorate
+
+
+def keepers() -> dict[str, Keeper]:
+    return dict(_keepers)

@@ -20,7 +20,8 @@ import secrets
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,11 +36,14 @@ from kithkin.jobs.registry import UnknownJobKind
 __all__ = [
     "Job",
     "JobState",
+    "NewJob",
     "PayloadError",
     "UnknownJobKind",
     "backoff",
     "claim",
     "enqueue",
+    "enqueue_many",
+    "keep_recurring_scheduled",
     "make_worker_id",
     "prune",
     "run_due",
@@ -135,6 +139,66 @@ def enqueue(
     if job.kind != kind:
         raise ValueError(f"Job key {key!r} already belongs to a {job.kind!r} job.")
     return job
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """One job for :func:`enqueue_many`: ids-only payload, when it may run, and its key."""
+
+    payload: Mapping[str, Any]
+    run_after: datetime | None = None
+    key: str | None = None
+
+
+def enqueue_many(
+    kind: str,
+    new_jobs: Iterable[NewJob],
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    batch_size: int = 500,
+) -> int:
+    """Add many jobs of one kind in bulk, in the caller's transaction (a sweep queues thousands).
+
+    The checks are :func:`enqueue`'s. A job whose key already exists is skipped, as with
+    ``enqueue(key=...)``; the count returned is the number of jobs asked for, since a bulk insert
+    that skips conflicts cannot tell which ones were new."""
+    if not registry.is_registered(kind):
+        raise UnknownJobKind(kind)
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be 1 or more.")
+    now = timezone.now()
+    rows: list[Job] = []
+    for new_job in new_jobs:
+        if new_job.run_after is not None and timezone.is_naive(new_job.run_after):
+            raise ValueError("run_after must be a timezone-aware datetime.")
+        rows.append(
+            Job(
+                kind=kind,
+                payload=clean_payload(new_job.payload),
+                run_after=new_job.run_after or now,
+                key=new_job.key,
+                max_attempts=max_attempts,
+                created_at=now,
+            )
+        )
+    if rows:
+        Job.objects.bulk_create(rows, batch_size=batch_size, ignore_conflicts=True)
+    return len(rows)
+
+
+def keep_recurring_scheduled(now: datetime | None = None) -> list[str]:
+    """Run every ``@recurring`` keeper; returns the kinds whose keeper failed. One failing keeper
+    does not stop the others, and the worker goes on: it tries again within the hour."""
+    now = now or timezone.now()
+    failed: list[str] = []
+    for kind, keeper in sorted(registry.keepers().items()):
+        try:
+            with transaction.atomic():
+                keeper(now)
+        except Exception:
+            logger.exception("could not keep %s jobs scheduled", kind)
+            failed.append(kind)
+    return failed
 
 
 # --- claiming ------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from kithkin.jobs import services
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 5.0
+# How often a running worker checks that self-renewing jobs (the daily sweep) are on schedule.
+KEEP_SCHEDULED_EVERY = 3600.0
 # How often a sleeping worker looks at its stop flag.
 SLEEP_SLICE = 0.25
 
@@ -81,10 +83,14 @@ def run_worker(
     stop = stop or threading.Event()
     logger.info("job worker %s started", worker_id)
     total = 0
+    kept_at: float | None = None
     while not stop.is_set():
         if parent_pid is not None and os.getppid() != parent_pid:
             break
         _refresh_connections()
+        if kept_at is None or time.monotonic() - kept_at >= KEEP_SCHEDULED_EVERY:
+            kept_at = time.monotonic()
+            services.keep_recurring_scheduled()
         try:
             ran = services.run_due(worker_id, limit=limit, stop=stop)
         except DatabaseError as error:

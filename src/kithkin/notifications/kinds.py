@@ -97,6 +97,11 @@ KINDS: dict[str, Category] = {
 }
 
 
+# Kinds whose detail is read in the inbox only: a nudge names someone from the client's map, and
+# an inbox is behind sign-in while an email may sit on a shared screen or a work account.
+DETAIL_IN_INBOX_ONLY = frozenset({NUDGE})
+
+
 class UnknownKind(ValueError):
     """A notification kind that is not in :data:`KINDS`: add it there, with its category."""
 
