@@ -75,12 +75,28 @@ def test_a_reliable_rise_in_loneliness_is_a_signal() -> None:
 
 
 def test_without_reliability_data_loneliness_gives_no_signal() -> None:
-    # The shipped UCLA-3 records no test-retest r or reference SD (instruments.md), so reliable
-    # change cannot be judged and this rule stays silent rather than guess.
+    # The shipped UCLA-3 records no test-retest r or reference SD (instruments.md), so without a
+    # practice sample to stand in for the reference SD this rule stays silent rather than guess.
     shipped = measures.instrument("ucla3")
     assert shipped.reliable_change is None
     assert withdrawal.loneliness_rise(shipped, first=3, previous=3, latest=9) is None
     assert withdrawal.loneliness_rise(None, first=3, previous=3, latest=9) is None
+
+
+def test_the_practice_sample_sets_the_threshold_jacobson_truax_worked_example() -> None:
+    # Thirty first scores, half 3 and half 7: mean 5, sample SD sqrt(30 x 4 / 29) = 2.034.
+    # With the UCLA-3's alpha of .72: 1.96 x 2.034 x sqrt(2) x sqrt(.28) = 2.983.
+    shipped = measures.instrument("ucla3")
+    assert shipped.internal_consistency is not None
+    alpha = shipped.internal_consistency.alpha
+    assert alpha == 0.72
+    threshold = withdrawal.sample_rci([3.0] * 15 + [7.0] * 15, alpha)
+    assert threshold == pytest.approx(2.983, abs=0.001)
+    assert withdrawal.loneliness_rise(shipped, 4, 4, 7, threshold) == 4  # a rise of 3
+    assert withdrawal.loneliness_rise(shipped, 4, 4, 6, threshold) is None  # a rise of 2
+    assert withdrawal.loneliness_rise(shipped, 8, 8, 3, threshold) is None  # better, not worse
+    # Too small a sample stands in for nothing.
+    assert withdrawal.sample_rci([3.0] * 14 + [7.0] * 15, alpha) is None
 
 
 # --- computed and stored -------------------------------------------------------------------
@@ -133,6 +149,45 @@ def test_it_stores_the_signal_and_clears_it_when_contact_returns(world: World) -
     contacts_days_ago(sam, [0.1], now=later)
     assert withdrawal.refresh([world.client_a.pk], later).cleared == 1
     assert not WithdrawalSignal.objects.exists()
+
+
+def _ucla3(client: Client, total: int, when: datetime.datetime) -> None:
+    """A UCLA-3 response with this total (3 to 9; each item 1 to 3)."""
+    items = [1, 1, 1]
+    for position in range(total - 3):
+        items[position % 3] += 1
+    answers = {str(n + 1): float(value) for n, value in enumerate(items)}
+    factories.submitted_response(client, "ucla3", answers, when=when)  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_the_shipped_ucla3_signals_a_rise_against_the_practices_own_sample(world: World) -> None:
+    now = timezone.now()
+    clinician = world.clinician
+    # Thirty other clients of the practice, each with a first score of 3 or 7, and a later one
+    # that does not count: only first scores make the sample.
+    for n in range(30):
+        other = factories.client_of(world.practice, clinician, display_name=f"Client {n}")
+        _ucla3(other, 3 if n % 2 else 7, now - datetime.timedelta(days=200))
+        _ucla3(other, 9, now - datetime.timedelta(days=100))
+    _ucla3(world.client_a, 4, now - datetime.timedelta(days=90))
+    _ucla3(world.client_a, 7, now - datetime.timedelta(days=2))  # a rise of 3: reliable
+    _ucla3(world.client_b, 4, now - datetime.timedelta(days=90))
+    _ucla3(world.client_b, 6, now - datetime.timedelta(days=2))  # a rise of 2: not
+    # The stranger's practice has one client: its rise of 6 has no sample to be judged by, and
+    # the first practice's sample is not lent to it.
+    _ucla3(world.other_client, 3, now - datetime.timedelta(days=90))
+    _ucla3(world.other_client, 9, now - datetime.timedelta(days=2))
+
+    thresholds = withdrawal.practice_thresholds(withdrawal.loneliness_instrument())
+    assert set(thresholds) == {world.practice.pk}
+    # Clients A and B's first scores (4 and 4) join the sample: 32 scores, mean 4.94, SD 1.983,
+    # so 1.96 x 1.983 x sqrt(2) x sqrt(.28) = 2.908.
+    assert thresholds[world.practice.pk] == pytest.approx(2.908, abs=0.001)
+    withdrawal.refresh([world.client_a.pk, world.client_b.pk, world.other_client.pk], now)
+    signal = WithdrawalSignal.objects.get()
+    assert signal.client == world.client_a and signal.reasons == [LONELIER]
+    assert (signal.loneliness_before, signal.loneliness_after) == (4, 7)
 
 
 @pytest.mark.django_db

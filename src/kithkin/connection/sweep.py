@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -166,11 +166,16 @@ def queue_nudges(rows: Sequence[ClientRow], now: datetime.datetime) -> int:
 
 
 def sweep_batch(
-    rows: Sequence[ClientRow], now: datetime.datetime, after: UUID | None = None
+    rows: Sequence[ClientRow],
+    now: datetime.datetime,
+    after: UUID | None = None,
+    thresholds: Mapping[int, float] | None = None,
 ) -> SweepResult:
     """One batch: ``rows`` are the current clients with ids in ``(after, rows[-1]]``, in order."""
     ids = [row.client_id for row in rows]
-    stored = withdrawal.refresh(withdrawal.Clients(ids, after=after, last=ids[-1]), now)
+    stored = withdrawal.refresh(
+        withdrawal.Clients(ids, after=after, last=ids[-1]), now, thresholds=thresholds
+    )
     queued = queue_nudges(rows, now)
     return SweepResult(
         clients=len(rows),
@@ -196,8 +201,10 @@ def run(
     now = now or timezone.now()
     started = time.monotonic()
     total = SweepResult(last_client_id=after)
+    # Each practice's loneliness threshold, from all its clients' first scores: once per run.
+    thresholds = withdrawal.practice_thresholds(withdrawal.loneliness_instrument())
     for rows in client_batches(after, batch_size):
-        done = sweep_batch(rows, now, total.last_client_id)
+        done = sweep_batch(rows, now, total.last_client_id, thresholds)
         total.add(done)
         total.last_client_id = done.last_client_id
         if budget is not None and time.monotonic() - started > budget.total_seconds():

@@ -9,14 +9,19 @@ The rules (docs/connection.md, "Withdrawal signal"):
   baseline of at least :data:`MIN_BASELINE` contacts per 4 weeks: from 2 contacts to 1 is not a
   signal.
 - **Feeling lonelier**: the latest loneliness score (UCLA-3), submitted within the last
-  :data:`SCORE_WITHIN`, is a reliable rise (Jacobson-Truax, ``scoring.classify_change`` says
-  deteriorated) from the client's first score or from their previous one. Reliable change needs
-  the instrument's test-retest reliability and reference SD; without them this rule is silent.
+  :data:`SCORE_WITHIN`, is a reliable rise (Jacobson-Truax) from the client's first score or from
+  their previous one. With a published test-retest r and reference SD in the definition,
+  ``scoring.classify_change`` decides. Without them (the UCLA-3 publishes only its alpha), the
+  reference SD is the one Jacobson & Truax (1991) name, that of the pre-treatment sample: the SD
+  of the first scores of the practice's own clients, once at least :data:`PRACTICE_SAMPLE_MIN`
+  have one, with the published alpha as the reliability. Below that the rule is silent.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -41,6 +46,8 @@ MIN_BASELINE = 4.0  # contacts per 4 weeks
 DROP_SHARE = 0.5
 LONELINESS_INSTRUMENT = "ucla3"
 SCORE_WITHIN = datetime.timedelta(weeks=16)
+# First scores a practice needs before its sample SD stands in for a published one.
+PRACTICE_SAMPLE_MIN = 30
 
 
 @dataclass(frozen=True)
@@ -68,24 +75,80 @@ def contact_dropped(recent: int, baseline_total: int) -> bool:
     return average >= MIN_BASELINE and recent <= average * DROP_SHARE
 
 
-def reliably_worse(instrument: Instrument, before: float | None, after: float) -> bool:
+def reliably_worse(
+    instrument: Instrument, before: float | None, after: float, threshold: float | None = None
+) -> bool:
+    """A reliable deterioration: by the definition's own reliable-change data when it has them,
+    else by ``threshold`` (the practice-sample RCI), else never."""
     if before is None:
         return False
-    change = scoring.classify_change(instrument, before, after)
-    return change.classification is scoring.ReliableChange.DETERIORATED
+    if instrument.reliable_change is not None:
+        change = scoring.classify_change(instrument, before, after)
+        return change.classification is scoring.ReliableChange.DETERIORATED
+    if threshold is None:
+        return False
+    worsening = after - before if instrument.direction == "higher_is_worse" else before - after
+    return worsening > threshold
 
 
 def loneliness_rise(
-    instrument: Instrument | None, first: float | None, previous: float | None, latest: float
+    instrument: Instrument | None,
+    first: float | None,
+    previous: float | None,
+    latest: float,
+    threshold: float | None = None,
 ) -> float | None:
     """The earlier score the latest one reliably rose from (the first, else the previous), or
     None when it did not."""
     if instrument is None:
         return None
     for before in (first, previous):
-        if reliably_worse(instrument, before, latest):
+        if reliably_worse(instrument, before, latest, threshold):
             return before
     return None
+
+
+def sample_rci(scores: Sequence[float], alpha: float) -> float | None:
+    """Jacobson-Truax's 1.96 * SD * sqrt(2) * sqrt(1 - reliability), with SD the sample SD of
+    the pre-treatment scores given; None below :data:`PRACTICE_SAMPLE_MIN` scores."""
+    n = len(scores)
+    if n < PRACTICE_SAMPLE_MIN:
+        return None
+    mean = sum(scores) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in scores) / (n - 1))
+    return 1.96 * sd * math.sqrt(2) * math.sqrt(1 - alpha)
+
+
+def practice_thresholds(instrument: Instrument | None) -> dict[int, float]:
+    """Each practice's reliable-rise threshold from its own clients' first scores, when the
+    definition has an alpha but no published reliable-change data. One query, for all practices:
+    the sweep asks once per run."""
+    if (
+        instrument is None
+        or instrument.reliable_change is not None
+        or instrument.internal_consistency is None
+    ):
+        return {}
+    firsts = (
+        Response.objects.submitted()
+        .filter(instrument_id=instrument.id, total__isnull=False)
+        .annotate(
+            order=Window(
+                RowNumber(),
+                partition_by=[F("client_id")],
+                order_by=[F("submitted_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(order=1)
+        .values_list("client__practice_id", "total")
+    )
+    by_practice: dict[int, list[float]] = defaultdict(list)
+    for practice_id, total in firsts.iterator(chunk_size=5000):
+        if total is not None:
+            by_practice[practice_id].append(float(total))
+    alpha = instrument.internal_consistency.alpha
+    found = {p: sample_rci(totals, alpha) for p, totals in by_practice.items()}
+    return {p: threshold for p, threshold in found.items() if threshold is not None}
 
 
 # --- loading, a batch of clients at a time -------------------------------------------------
@@ -141,6 +204,7 @@ class Scores:
     first: float | None
     previous: float | None
     latest: float
+    practice_id: int | None = None
 
 
 def loneliness_scores(
@@ -170,12 +234,14 @@ def loneliness_scores(
             ),
         )
         .filter(newest=1)
-        .values_list("client_id", "first", "previous", "total", "submitted_at")
+        .values_list(
+            "client_id", "first", "previous", "total", "submitted_at", "client__practice_id"
+        )
     )
     found: dict[UUID, Scores] = {}
-    for client_id, first, previous, total, submitted_at in rows:
+    for client_id, first, previous, total, submitted_at, practice_id in rows:
         if total is not None and submitted_at is not None and submitted_at >= now - SCORE_WITHIN:
-            found[client_id] = Scores(first, previous, total)
+            found[client_id] = Scores(first, previous, total, practice_id)
     return found
 
 
@@ -186,6 +252,7 @@ def assess(
     instrument: Instrument | None,
     counts: Mapping[UUID, tuple[int, int]],
     scores: Mapping[UUID, Scores],
+    thresholds: Mapping[int, float] | None = None,
 ) -> dict[UUID, Finding]:
     findings: dict[UUID, Finding] = {}
     for client_id in client_ids:
@@ -196,7 +263,10 @@ def assess(
         before = after = None
         score = scores.get(client_id)
         if score is not None:
-            before = loneliness_rise(instrument, score.first, score.previous, score.latest)
+            threshold = (thresholds or {}).get(score.practice_id or 0)
+            before = loneliness_rise(
+                instrument, score.first, score.previous, score.latest, threshold
+            )
             if before is not None:
                 reasons.append(WithdrawalReason.LONELIER)
                 after = score.latest
@@ -288,16 +358,23 @@ def signal_for(client: Client) -> WithdrawalSignal | None:
     return WithdrawalSignal.objects.filter(client=client).first()
 
 
-def refresh(clients: Clients | Sequence[UUID], now: datetime.datetime | None = None) -> Stored:
-    """Compute and store the signal for these clients (the sweep's step, and tests')."""
+def refresh(
+    clients: Clients | Sequence[UUID],
+    now: datetime.datetime | None = None,
+    thresholds: Mapping[int, float] | None = None,
+) -> Stored:
+    """Compute and store the signal for these clients (the sweep's step, and tests'). The
+    sweep passes ``thresholds`` (:func:`practice_thresholds`), read once per run."""
     now = now or timezone.now()
     which = _clients(clients)
+    instrument = loneliness_instrument()
     findings = assess(
         which.ids,
         now=now,
-        instrument=loneliness_instrument(),
+        instrument=instrument,
         counts=contact_counts(which, now),
         scores=loneliness_scores(which, now),
+        thresholds=practice_thresholds(instrument) if thresholds is None else thresholds,
     )
     return store(findings, now, which)
 

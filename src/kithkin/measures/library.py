@@ -93,6 +93,12 @@ class ReliableChangeParams:
 
 
 @dataclass(frozen=True)
+class InternalConsistency:
+    alpha: float
+    source: str
+
+
+@dataclass(frozen=True)
 class MinimalImportantChange:
     value: float
     source: str
@@ -178,6 +184,7 @@ class Instrument:
     notes: tuple[str, ...]
     text_loaded: bool = False
     origin: str = ""
+    internal_consistency: InternalConsistency | None = None
 
     @property
     def key(self) -> str:
@@ -301,6 +308,11 @@ def build(data: Mapping[str, Any], origin: str = "") -> Instrument:
         bands_source=bands["source"] if bands else None,
         cutoff=Cutoff(**cutoff) if cutoff else None,
         reliable_change=ReliableChangeParams(**rc) if rc else None,
+        internal_consistency=(
+            InternalConsistency(**data["internal_consistency"])
+            if data.get("internal_consistency")
+            else None
+        ),
         minimal_important_change=MinimalImportantChange(**mic) if mic else None,
         risk_rules=tuple(RiskRule(**r) for r in data.get("risk_rules", [])),
         diagnostic_rules=tuple(
