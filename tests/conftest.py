@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, settings
 
-from kithkin.accounts.models import Client, Practice, Role, User
+from kithkin.accounts.models import Client, Membership, Practice, Role, User
 from tests import factories
 
 # CI runs on two shared cores: generating data can be slow there, which is not a bug. Property
@@ -77,8 +79,20 @@ def world(db: None) -> World:
 
 
 def signed_in(user: User) -> HttpClient:
+    """A browser session for ``user``. Staff, and anyone enrolled in two-step sign-in, get a
+    session that has passed the second step (as ``django_otp.login`` leaves it), with a
+    confirmed authenticator device made for them if they have none. Sign in through the forms
+    (tests/accounts/test_it_requires_mfa_for_staff.py) to test the steps themselves."""
     http = HttpClient()
     http.force_login(user)
+    is_staff = Membership.objects.filter(user=user).exists()
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if is_staff or device is not None:
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = http.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return http
 
 

@@ -67,7 +67,9 @@ def login_box(url: str) -> str:
         "",
     ]
     lines += [f"{login.role:<16} {login.email:<30} {login.name}" for login in DEMO_LOGINS]
-    lines += ["", "Emails (invitations, password resets) are printed here, not sent.",
+    lines += ["", "Staff sign-ins then ask for a 6-digit code. In another terminal, here, run:",
+              "  .venv/bin/kithkin demo-code admin@demo.kithkin.test   (or any staff email)",
+              "", "Emails (invitations, password resets) are printed here, not sent.",
               "Press Ctrl+C to stop."]  # fmt: skip
     width = max(len(line) for line in lines)
     rule = "+" + "-" * (width + 2) + "+"
@@ -140,6 +142,25 @@ def _stop_worker(pid: int) -> None:
             time.sleep(0.1)
     except ChildProcessError:
         pass  # gunicorn's arbiter reaps any child of this process that exits
+
+
+def cmd_demo_code(args: argparse.Namespace) -> int:
+    """The current two-step sign-in code of a demo staff login (demo accounts only)."""
+    os.environ["KITHKIN_DATA_DIR"] = str(Path(args.data_dir).expanduser().resolve())
+    os.environ["KITHKIN_ENV"] = "development"
+    _setup()
+    from kithkin.demo.mfa import current_code
+
+    code = current_code(args.email)
+    if code is None:
+        print(
+            "No demo code for that address: demo-code only gives codes for the demo's staff "
+            "logins (see `kithkin demo`). Everyone else uses their own authenticator app.",
+            file=sys.stderr,
+        )
+        return 1
+    print(code)
+    return 0
 
 
 # --- serve ---------------------------------------------------------------------------------
@@ -226,6 +247,20 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return _call("rotate_keys", batch_size=args.batch_size)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    _setup()
+    from kithkin.ops.commands import backup_command
+
+    return backup_command(args.output, args.check)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    _setup()
+    from kithkin.ops.commands import restore_command
+
+    return restore_command(args.backup, args.data_dir, args.database_url)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     _setup()
     options: dict[str, Any] = {"once": args.once, "interval": args.interval, "limit": args.limit}
@@ -291,6 +326,30 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _add_backup_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    backup = add("backup", cmd_backup, "write an encrypted, verified backup of the database")
+    backup.add_argument(
+        "--output",
+        metavar="PATH",
+        help="the backup file, or a folder for a dated one (default DATA_DIR/backups)",
+    )
+    backup.add_argument(
+        "--check", metavar="BACKUP", help="only verify an existing backup, fully, and stop"
+    )
+
+    restore = add(
+        "restore", cmd_restore, "restore a backup into a new data directory or empty database"
+    )
+    restore.add_argument("backup", help="the backup file")
+    restore_target = restore.add_mutually_exclusive_group(required=True)
+    restore_target.add_argument(
+        "--data-dir", metavar="DIR", help="SQLite: a data directory with no database yet"
+    )
+    restore_target.add_argument(
+        "--database-url", metavar="URL", help="PostgreSQL: an empty database, postgres://..."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kithkin",
@@ -316,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--reset", action="store_true", help="rebuild the demo practice from scratch")
     demo.add_argument(
         "--no-serve", action="store_true", help="prepare everything, print the logins, and stop"
+    )
+
+    demo_code = add(
+        "demo-code", cmd_demo_code, "print the current sign-in code of a demo staff login"
+    )
+    demo_code.add_argument("email", help="a demo staff login, e.g. clinician@demo.kithkin.test")
+    demo_code.add_argument(
+        "--data-dir", default="data", help="the demo's data directory (default ./data)"
     )
 
     serve = add("serve", cmd_serve, "serve Kithkin in production with gunicorn")
@@ -354,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys", cmd_rotate_keys, "re-encrypt every encrypted field with the newest key"
     )
     rotate.add_argument("--batch-size", type=_positive, default=500, help="rows per transaction")
+
+    _add_backup_commands(add)
 
     worker = add("worker", cmd_worker, "run background jobs (emails, escalations) until stopped")
     worker.add_argument("--once", action="store_true", help="run every job that is due, then exit")

@@ -15,7 +15,7 @@ PREFIX = "KITHKIN_"
 DOCUMENTED_SETTINGS: dict[str, str] = {
     "KITHKIN_ENV": "development (default), test or production",
     "KITHKIN_DEBUG": "show Django's debug pages; refused in production",
-    "KITHKIN_SECRET_KEY": "Django's signing key; required in production",
+    "KITHKIN_SECRET_KEY": "Django's signing key; required in production",  # nosec B105 # a description
     "KITHKIN_FIELD_KEYS": "comma-separated Fernet keys for encrypted fields, newest first",
     "KITHKIN_DATA_DIR": "where the SQLite database and development secrets live",
     "DATABASE_URL": "a PostgreSQL URL; SQLite in the data directory when unset",
@@ -26,7 +26,7 @@ DOCUMENTED_SETTINGS: dict[str, str] = {
     "KITHKIN_EMAIL_HOST": "SMTP host; mail goes to the console when unset",
     "KITHKIN_EMAIL_PORT": "SMTP port (default 587)",
     "KITHKIN_EMAIL_USER": "SMTP user name",
-    "KITHKIN_EMAIL_PASSWORD": "SMTP password",
+    "KITHKIN_EMAIL_PASSWORD": "SMTP password",  # nosec B105 # a description, not a password
     "KITHKIN_EMAIL_USE_TLS": "use STARTTLS for SMTP (default true)",
     "KITHKIN_DEFAULT_FROM_EMAIL": "the sender address of Kithkin's mail",
     "KITHKIN_INVITATION_DAYS": "days an invitation link stays valid (default 7)",
@@ -35,6 +35,11 @@ DOCUMENTED_SETTINGS: dict[str, str] = {
     "KITHKIN_SECURE_COOKIES": "send cookies only over HTTPS (default: on in production)",
     "KITHKIN_LOG_LEVEL": "log level for Kithkin's own loggers (default INFO)",
     "KITHKIN_SSL_REDIRECT": "redirect plain HTTP to HTTPS in production (default true)",
+    "KITHKIN_MFA_ISSUER": "the name authenticator apps show for Kithkin (default Kithkin)",
+    "KITHKIN_STAFF_IDLE_MINUTES": "minutes without activity before a staff session ends (30)",
+    "KITHKIN_STAFF_SESSION_HOURS": "hours after sign-in before a staff session ends (12)",
+    "KITHKIN_BREAK_GLASS_MINUTES": "minutes an emergency access grant may run at most (default 60)",
+    "KITHKIN_BACKUP_KEY": "base64 key that encrypts backups; required in production",
 }
 
 

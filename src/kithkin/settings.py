@@ -60,6 +60,9 @@ def _secret(name: str) -> str:
 
 SECRET_KEY = _secret("KITHKIN_SECRET_KEY")
 FIELD_ENCRYPTION_KEYS = [k.strip() for k in _secret("KITHKIN_FIELD_KEYS").split(",") if k.strip()]
+# Backups (kithkin.ops): required by `kithkin backup`/`restore` in production only; elsewhere,
+# if unset, they derive a key from the first field key.
+BACKUP_KEY = config.read("KITHKIN_BACKUP_KEY") or None
 
 ALLOWED_HOSTS = config.read_list(
     "KITHKIN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -76,6 +79,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    # Two-step sign-in: TOTP authenticator apps, and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "kithkin.core",
     "kithkin.accounts",
     "kithkin.audit",
@@ -85,10 +92,16 @@ INSTALLED_APPS = [
     "kithkin.measures",
     "kithkin.care",
     "kithkin.connection",
+    "kithkin.security",
+    "kithkin.privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer early (bad host 400, 413, login redirects), so those
+    # answers carry the frame and content policies too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kithkin.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -96,12 +109,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "kithkin.audit.middleware.AuditedLoginRequiredMiddleware",
+    "kithkin.accounts.mfa_middleware.StaffMFARequiredMiddleware",
     "kithkin.core.middleware.UserTimezoneMiddleware",
     "kithkin.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # After messages, so a timed-out session can leave a note on the sign-in page.
+    "kithkin.security.middleware.SessionPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "kithkin.urls"
@@ -179,7 +194,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# Two-step sign-in (kithkin.accounts.mfa). The issuer is the name authenticator apps show.
+OTP_TOTP_ISSUER = config.read("KITHKIN_MFA_ISSUER", "Kithkin") or "Kithkin"
+# Attempts are limited per person in the shared throttle (5 in 15 minutes, codes and recovery
+# codes together); django-otp's own per-device back-off would only add unexplained refusals.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 INVITATION_MAX_AGE_DAYS = config.read_int("KITHKIN_INVITATION_DAYS", 7)
+# Break-glass emergency access (kithkin.accounts.breakglass): the longest one grant may run.
+BREAK_GLASS_MAX_MINUTES = config.read_int("KITHKIN_BREAK_GLASS_MINUTES", 60)
 
 # Measures: a practice's own instrument files, and how long a risk alert may wait for a clinician
 # before the practice admins are told (each practice can shorten or lengthen it).
@@ -242,6 +266,10 @@ SESSION_COOKIE_NAME = "kithkin_session"
 CSRF_COOKIE_NAME = "kithkin_csrf"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Staff sessions also end after this long without a request, and this long after sign-in
+# (kithkin.security.middleware); clients and members keep the cookie limits above.
+STAFF_IDLE_MINUTES = config.read_int("KITHKIN_STAFF_IDLE_MINUTES", 30)
+STAFF_SESSION_HOURS = config.read_int("KITHKIN_STAFF_SESSION_HOURS", 12)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -275,7 +303,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Exception messages and template/database debug records may quote client data.
+    "filters": {"no_client_data": {"()": "kithkin.core.logs.KeepClientDataOut"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_client_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "kithkin": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

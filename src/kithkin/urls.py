@@ -5,7 +5,9 @@ from kithkin.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("kithkin.accounts.urls")),
+    path("", include("kithkin.accounts.mfa_urls")),
     path("", include("kithkin.accounts.practice_urls")),
+    path("", include("kithkin.accounts.breakglass_urls")),
     path("", include("kithkin.audit.urls")),
     path("", include("kithkin.network.urls")),
     path("", include("kithkin.network.interchange_urls")),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("", include("kithkin.connection.urls")),
     path("", include("kithkin.connection.profile_urls")),
     path("", include("kithkin.notifications.urls")),
+    path("", include("kithkin.privacy.urls")),
 ]
 
 handler400 = "kithkin.core.views.bad_request"

@@ -26,13 +26,16 @@ def test_it_shows_the_sign_in_page_to_anyone(world: World) -> None:
 
 def test_it_signs_in_with_the_right_password_and_lands_home(world: World) -> None:
     http = HttpClient()
+    # A client without two-step sign-in; staff go on to the code step
+    # (tests/accounts/test_it_requires_mfa_for_staff.py).
+    client_user = world.client_a_user
     response = http.post(
-        reverse("login"), {"username": world.clinician.email.upper(), "password": PASSWORD}
+        reverse("login"), {"username": client_user.email.upper(), "password": PASSWORD}
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     assert AuditEvent.objects.filter(
-        action="login", outcome="success", actor_id=world.clinician.pk
+        action="login", outcome="success", actor_id=client_user.pk
     ).exists()
     assert http.get(reverse("home")).status_code == 200
 
@@ -85,7 +88,11 @@ def test_it_signs_in_refuses_anonymous_visitors_to_home(world: World) -> None:
 def test_it_signs_in_never_follows_next_to_another_site(world: World) -> None:
     response = HttpClient().post(
         reverse("login") + "?next=https://evil.example/",
-        {"username": world.clinician.email, "password": PASSWORD, "next": "https://evil.example/"},
+        {
+            "username": world.client_a_user.email,
+            "password": PASSWORD,
+            "next": "https://evil.example/",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
@@ -106,7 +113,7 @@ def test_it_signs_in_logout_requires_post(world: World) -> None:
 
 def test_it_signs_in_logout_form_carries_csrf(world: World) -> None:
     http = HttpClient(enforce_csrf_checks=True)
-    http.force_login(world.clinician)
+    http.force_login(world.client_a_user)
     assert http.post(reverse("logout")).status_code == 403
     body = http.get(reverse("home")).content.decode()
     assert f'action="{reverse("logout")}"' in body

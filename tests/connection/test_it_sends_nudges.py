@@ -144,9 +144,9 @@ def test_the_email_says_a_reminder_waits_but_names_nobody(world: World) -> None:
     _send_all()  # the nudge, which queues its email
     _send_all()  # the email
     [message] = [m for m in mail.outbox if m.to == [world.client_a_user.email]]
-    assert "A reminder to get in touch" in message.subject + message.body
+    assert "A reminder to get in touch" in f"{message.subject}{message.body}"
     assert "waiting in your Kithkin inbox" in message.body
-    assert "Samwise" not in message.subject + message.body
+    assert "Samwise" not in f"{message.subject}{message.body}"
     # A stranger's inbox and mail stay empty.
     assert not _inbox(world.stranger)
     assert all(m.to != [world.stranger.email] for m in mail.outbox)

@@ -74,9 +74,26 @@ OWN_PAGES = {
     "notifications/",
     "notifications/read-all/",
     "notifications/preferences/",
+    # Data rights (issue 7, part C): a client's own export and consent; anyone else gets 404.
+    "privacy/my-data/",
+    "privacy/my-consent/",
+    # Two-step sign-in, re-authentication and the email address (issue 7, part A): each is
+    # about the signed-in person's own account only.
+    "accounts/two-step/",
+    "accounts/two-step/recovery-code/",
+    "accounts/two-step/set-up/",
+    "settings/two-step/recovery-codes/",
+    "settings/two-step/turn-off/",
+    "settings/confirm/",
+    "settings/email/",
 }
 # Pages without object ids for staff (clinicians and admins) of a practice.
 STAFF_PAGES: set[str] = {"measures/alerts/", "measures/due/", "measures/instruments/"}
+# Break-glass emergency access (issue 7, part D): any staff member searches their own practice;
+# the client and grant travel in POST bodies, never in the URL.
+STAFF_PAGES |= {"emergency-access/", "emergency-access/open/", "emergency-access/end/"}
+# Caseload search (issue 7, part B): staff search their own caseload; the name is POSTed.
+STAFF_PAGES |= {"caseload/search/"}
 # Pages for staff whose kwargs name no client's object (e.g. an instrument of the library): any
 # staff member may open them, and everyone else is refused.
 STAFF_OBJECT_PAGES = {
@@ -85,9 +102,11 @@ STAFF_OBJECT_PAGES = {
 # Pages without object ids for practice admins only.
 ADMIN_PAGES = {
     "practice/measures/",
+    "practice/emergency-access/",
     "practice/",
     "practice/staff/invite/",
     "practice/clients/new/",
+    "practice/privacy/",
 }
 # Pages about client A's objects that client A herself may open (her own portal pages): her
 # support network map is hers to build, read, snapshot, import and export.

@@ -1,7 +1,8 @@
 """The one place that decides which clients, and which of their objects, a user may reach.
 
 Access runs practice → care team → client → grant:
-- ``CARE``: clinical content, for staff on the client's care team;
+- ``CARE``: clinical content, for staff on the client's care team, and for a staff member of the
+  client's practice holding a live break-glass grant for that one client (accounts.breakglass);
 - ``MANAGE``: the administrative record, for admins of the client's practice;
 - ``SELF``: the client's own portal;
 - ``MEMBER``: a network member of the client (what they see inside is limited by grants).
@@ -9,20 +10,24 @@ Access runs practice → care team → client → grant:
 Views never call ``Model.objects.get`` on client data: they call :func:`get_client` or
 :func:`get_scoped`, which filter by these rules, audit the read, and turn a miss into a 404
 (audited as denied) so that a stranger cannot tell "not yours" from "does not exist".
+Every read made while the reader holds a live break-glass grant for that client carries
+``detail={"break_glass": <grant id>}``, so an admin can review what emergency access opened.
 """
 
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
-from kithkin.accounts.models import Client, Membership, Role, User
+from kithkin.accounts.models import BreakGlassAccess, Client, Membership, Role, User
 from kithkin.audit import services as audit
 
 M = TypeVar("M", bound=models.Model)
@@ -63,9 +68,22 @@ def roles_of(user: User | AnonymousUser) -> set[Role]:
     return roles
 
 
+STAFF_ROLES = frozenset({Role.ADMIN, Role.CLINICIAN})
+
+
+def live_break_glass(user: User, now: datetime | None = None) -> models.QuerySet[BreakGlassAccess]:
+    """The user's break-glass grants in force now, for clients of the practice they still work in
+    (a grant stops with the staff membership). Expiry is compared in the query: no job needed."""
+    return BreakGlassAccess.objects.live(now).filter(
+        user=user, user__membership__practice_id=F("client__practice_id")
+    )
+
+
 def _client_q(user: User, purpose: Purpose) -> Q:
     if purpose is Purpose.CARE:
-        return Q(care_team_links__user=user, practice__memberships__user=user)
+        on_care_team = Q(care_team_links__user=user, practice__memberships__user=user)
+        by_break_glass = Q(pk__in=live_break_glass(user).values("client_id"))
+        return on_care_team | by_break_glass
     if purpose is Purpose.MANAGE:
         return Q(practice__memberships__user=user, practice__memberships__role=Role.ADMIN)
     if purpose is Purpose.SELF:
@@ -83,6 +101,37 @@ def clients_for(user: User | AnonymousUser, *purposes: Purpose) -> models.QueryS
         condition |= _client_q(user, purpose)
     # The joins above can repeat a client; the subquery keeps callers free to filter further.
     return Client.objects.filter(pk__in=Client.objects.filter(condition).values("pk"))
+
+
+_GRANTS_CACHE = "_kithkin_break_glass"
+
+
+def break_glass_grants(user: User | AnonymousUser) -> dict[str, tuple[int, datetime]]:
+    """The user's live grants as {client id: (grant id, expires at)}: one query per request at
+    most (cached on the user object, like roles), and none for people who are not staff."""
+    if not user.is_authenticated or not roles_of(user) & STAFF_ROLES:
+        return {}
+    cached: dict[str, tuple[int, datetime]] | None = getattr(user, _GRANTS_CACHE, None)
+    if cached is None:
+        assert isinstance(user, User)
+        rows = live_break_glass(user).values_list("client_id", "pk", "expires_at")
+        cached = {str(client_id): (pk, expires_at) for client_id, pk, expires_at in rows}
+        setattr(user, _GRANTS_CACHE, cached)
+    return cached
+
+
+def forget_break_glass(user: User | AnonymousUser) -> None:
+    """Drop the cached grants after one is opened or ended in this request."""
+    if hasattr(user, _GRANTS_CACHE):
+        delattr(user, _GRANTS_CACHE)
+
+
+def break_glass_detail(user: User | AnonymousUser, client_id: Any) -> dict[str, Any] | None:
+    """``{"break_glass": grant id}`` for an audited read under a live grant, else None."""
+    found = break_glass_grants(user).get(str(client_id))
+    if found is None or found[1] <= timezone.now():
+        return None
+    return {"break_glass": found[0]}
 
 
 def _deny(request: HttpRequest, action: str, object_type: str, object_id: Any) -> Http404:
@@ -105,7 +154,14 @@ def get_client(
     )
     if client is None:
         raise _deny(request, action, "client", client_id)
-    audit.record(request, action=action, object_type="client", object_id=client.pk, client=client)
+    audit.record(
+        request,
+        action=action,
+        object_type="client",
+        object_id=client.pk,
+        client=client,
+        detail=break_glass_detail(request.user, client.pk),
+    )
     return client
 
 
@@ -125,7 +181,12 @@ def get_scoped(
         raise _deny(request, action, object_type, lookup.get("pk", lookup))
     client_id = getattr(obj, f"{client_path}_id", None)
     audit.record(
-        request, action=action, object_type=object_type, object_id=obj.pk, client_id=client_id
+        request,
+        action=action,
+        object_type=object_type,
+        object_id=obj.pk,
+        client_id=client_id,
+        detail=break_glass_detail(request.user, client_id),
     )
     return obj
 
@@ -150,3 +211,28 @@ def practice_admin_membership(request: HttpRequest) -> Membership:
     membership = membership_of(request.user)
     assert membership is not None
     return membership
+
+
+def has_care_access(user: User | AnonymousUser, client: Client) -> bool:
+    """Whether the user may see this client's clinical content now: on the care team, or under
+    a live break-glass grant."""
+    return clients_for(user, Purpose.CARE).filter(pk=client.pk).exists()
+
+
+def emergency_candidates(user: User | AnonymousUser) -> models.QuerySet[Client]:
+    """The clients a staff member may open break-glass access to: every client of their own
+    practice. Nobody else (clients, members, other practices) has any."""
+    membership = membership_of(user)
+    if membership is None or not user.is_active:
+        return Client.objects.none()
+    return Client.objects.filter(practice_id=membership.practice_id)
+
+
+def get_emergency_candidate(request: HttpRequest, client_id: Any, *, action: str) -> Client:
+    """One client the requesting staff member may open break-glass access to; a 404 (audited as
+    denied) for anything else, a malformed id included."""
+    try:
+        client = emergency_candidates(request.user).select_related("practice").get(pk=client_id)
+    except (Client.DoesNotExist, ValidationError, ValueError):
+        raise _deny(request, action, "client", str(client_id)[:64]) from None
+    return client

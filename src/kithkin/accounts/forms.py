@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kithkin.accounts.models import User
+from kithkin.security import lockout
 
 # The same words whether the email is unknown, the password wrong or the account closed,
 # so the page never reveals who has an account.
@@ -32,6 +35,23 @@ class SignInForm(AuthenticationForm):
             "inactive": WRONG_CREDENTIALS,
         }
         self.fields["password"].label = _("Password")
+
+    def get_invalid_login_error(self) -> ValidationError:
+        # Unknown and known emails pause alike, so this message reveals no account either.
+        email = str(self.cleaned_data.get("username") or "")
+        if lockout.is_paused(email, self.request):
+            minutes = lockout.minutes_left()
+            return ValidationError(
+                ngettext(
+                    "Too many attempts. Sign-in is paused for %(minutes)d minute for this address.",
+                    "Too many attempts. Sign-in is paused for %(minutes)d minutes for this "
+                    "address.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+                code="paused",
+            )
+        return super().get_invalid_login_error()
 
 
 if TYPE_CHECKING:

@@ -278,3 +278,35 @@ def member_circles(user: User) -> list[Circle]:
         .order_by("joined_at", "pk")
     )
     return [Circle(client=m.client, first_name=m.client.first_name) for m in memberships]
+
+
+# ---------------------------------------------------------------- caseload search
+
+CASELOAD_SEARCH_RESULTS = 25
+
+
+@dataclass(frozen=True)
+class CaseloadMatch:
+    client_id: UUID
+    name: str
+    preferred_name: str
+
+
+@dataclass(frozen=True)
+class CaseloadSearch:
+    matches: list[CaseloadMatch]
+    more: bool  # more clients matched than are shown
+
+
+def search_caseload(user: User, text: str) -> CaseloadSearch:
+    """The person's own current clients whose name or preferred name contains ``text`` (any
+    letter case), by name: one query whatever the caseload's size."""
+    found = list(
+        caseload_queryset(user)
+        .filter(Q(display_name__icontains=text) | Q(preferred_name__icontains=text))
+        .values_list("pk", "display_name", "preferred_name")[: CASELOAD_SEARCH_RESULTS + 1]
+    )
+    matches = [CaseloadMatch(pk, name, preferred) for pk, name, preferred in found]
+    return CaseloadSearch(
+        matches[:CASELOAD_SEARCH_RESULTS], more=len(matches) > CASELOAD_SEARCH_RESULTS
+    )

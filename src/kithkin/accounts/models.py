@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -248,3 +248,59 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class BreakGlassQuerySet(models.QuerySet["BreakGlassAccess"]):
+    def live(self, now: datetime | None = None) -> BreakGlassQuerySet:
+        """Grants in force at ``now``: not ended, not yet expired. Expiry is a time comparison
+        here, so no job has to run for a grant to stop working."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency ("break-glass") access: one staff member reaches one client's clinical record
+    for a short, stated time without being on the care team. Every use is audited under the
+    grant's id, the practice admins and the lead clinician are told at once, and an admin
+    reviews it afterwards (see accounts.breakglass)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="break_glass_grants")
+    # The reason may describe the client's situation, so it is encrypted like clinical text.
+    reason = EncryptedTextField(_("reason"))
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(_("review note"), blank=True, default="")
+
+    objects = BreakGlassQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "expires_at"], name="breakglass_user_expiry"),
+            models.Index(fields=["client", "started_at"], name="breakglass_client_started"),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("started_at")),
+                name="breakglass_expires_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency access {self.pk}"
+
+    def ends_at(self) -> datetime:
+        """When access stops (or stopped): ended early, or at expiry."""
+        if self.ended_at is not None and self.ended_at < self.expires_at:
+            return self.ended_at
+        return self.expires_at
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.ended_at is None and self.expires_at > (now or timezone.now())

@@ -164,7 +164,8 @@ def invitation_revoke(request: HttpRequest, invitation_id: UUID) -> HttpResponse
 
 def client_overview(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = access.get_client(request, client_id, Purpose.CARE, Purpose.MANAGE)
-    clinical = services.is_on_care_team(request.user, client)
+    # The care team, or someone holding live break-glass access (accounts.breakglass).
+    clinical = access.has_care_access(request.user, client)
     context: dict[str, Any] = {
         "client": client,
         "clinical": clinical,

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from kithkin.accounts import views
+from kithkin.accounts import search_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("settings/", views.account_settings, name="settings"),
+    path("caseload/search/", search_views.caseload_search, name="caseload_search"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/password/change/", views.ChangePasswordView.as_view(), name="password_change"),

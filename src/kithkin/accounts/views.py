@@ -4,24 +4,26 @@ that each role lands on."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from kithkin.accounts import homes
+from kithkin.accounts import homes, mfa
 from kithkin.accounts.access import roles_of
 from kithkin.accounts.forms import SettingsForm, SignInForm
 from kithkin.accounts.models import Role, User
 from kithkin.audit import services as audit
 from kithkin.measures import services as measures
 from kithkin.measures.models import DueState
+from kithkin.security import lockout
 
 # ---------------------------------------------------------------- home
 
@@ -116,7 +118,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             )
         messages.success(request, _("Your settings are saved."))
         return redirect("settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    return render(request, "accounts/settings.html", {"form": form, "mfa_status": mfa.status(user)})
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -137,6 +139,16 @@ class SignInView(_PlainLabels, auth_views.LoginView):
     form_class = SignInForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        # A correct password is only the first step for staff and anyone who opted in: the
+        # session stays unverified (mfa_middleware) until the code step, which then goes on.
+        url = super().get_success_url()
+        user = self.request.user
+        if mfa.needs_mfa(user):
+            step = "mfa_verify" if mfa.is_enrolled(user) else "mfa_enrol"
+            return f"{reverse(step)}?{urlencode({'next': url})}"
+        return url
 
 
 class SignOutView(auth_views.LogoutView):
@@ -162,12 +174,21 @@ class ResetRequestView(_PlainLabels, auth_views.PasswordResetView):
         return {"site_url": settings.SITE_URL}
 
     def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        attempted = {"attempted": audit.pseudonym(email)}
+        if not lockout.may_send_reset(email, self.request):
+            # Same page as ever, so the limit reveals nothing; only the email is not sent.
+            audit.record(
+                self.request,
+                action="password.reset.request",
+                object_type="user",
+                outcome=audit.Outcome.DENIED,
+                detail={**attempted, "throttled": True},
+            )
+            return HttpResponseRedirect(self.get_success_url())
         response = super().form_valid(form)
         audit.record(
-            self.request,
-            action="password.reset.request",
-            object_type="user",
-            detail={"attempted": audit.pseudonym(form.cleaned_data["email"])},
+            self.request, action="password.reset.request", object_type="user", detail=attempted
         )
         return response
 

@@ -52,7 +52,7 @@ def build_responses(count: int) -> dict[str, int]:
     from kithkin.measures import scoring, services
     from kithkin.measures.models import Mode, Response, ResponseStatus
 
-    rng = random.Random(SEED)  # noqa: S311 (repeatable data, not security)
+    rng = random.Random(SEED)  # noqa: S311 (repeatable data, not security)  # nosec B311
     now = timezone.now()
     tag = uuid.UUID(int=rng.getrandbits(128), version=4).hex[:8]
     ids = list(MIX)

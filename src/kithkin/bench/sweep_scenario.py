@@ -137,7 +137,7 @@ class _Table:
         names = ", ".join(quote(column) for column in columns)
         marks = ", ".join(["%s"] * len(columns))
         # Table and column names come from the model, never from input.
-        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
+        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         from django.db import connection
@@ -170,7 +170,7 @@ class _Builder:
         from kithkin.network.models import Contact, Person
 
         self.now = now
-        self.rng = random.Random(SEED)  # noqa: S311 (repeatable data, not security)
+        self.rng = random.Random(SEED)  # noqa: S311 (repeatable data, not security)  # nosec B311
         self.tag = self.new_id().hex[:8]
         self.counts = dict.fromkeys(
             ("clients", "people", "contacts", "portal_logins", "opted_in", "responses"), 0

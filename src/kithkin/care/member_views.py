@@ -25,6 +25,7 @@ from kithkin.audit import services as audit
 from kithkin.care import consent, sessions
 from kithkin.care.consent import MemberScope
 from kithkin.care.models import Action, ActionStatus, NetworkSession, SessionStatus
+from kithkin.security.limits import file_export_limited
 
 MAX_NOTE_LENGTH = 2000
 # A planned session stays under "coming up" for a while after it starts, in case it runs late
@@ -218,6 +219,7 @@ def circle_session(request: HttpRequest, client_id: UUID, session_id: UUID) -> H
     return render(request, "care/circle_session.html", context)
 
 
+@file_export_limited
 def circle_session_ics(request: HttpRequest, client_id: UUID, session_id: UUID) -> HttpResponse:
     scope = consent.scope_for(request, client_id, action="care.circle.session")
     session = _session(request, scope, session_id, "ics")
@@ -231,6 +233,7 @@ def circle_session_ics(request: HttpRequest, client_id: UUID, session_id: UUID) 
     return response
 
 
+@file_export_limited
 def circle_session_pdf(request: HttpRequest, client_id: UUID, session_id: UUID) -> HttpResponse:
     scope = consent.scope_for(request, client_id, action="care.circle.session")
     # Only held sessions whose summaries the client shares with this member.

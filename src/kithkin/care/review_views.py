@@ -14,6 +14,7 @@ from kithkin.accounts.access import Purpose
 from kithkin.care import review
 from kithkin.network.pdf import render_pdf
 from kithkin.network.services import audience_for
+from kithkin.security.limits import file_export_limited
 
 
 def care_review(request: HttpRequest, client_id: UUID) -> HttpResponse:
@@ -30,6 +31,7 @@ def care_review(request: HttpRequest, client_id: UUID) -> HttpResponse:
     return render(request, "care/review_page.html", context)
 
 
+@file_export_limited
 def care_report_pdf(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = access.get_client(request, client_id, Purpose.CARE, action="care.report.pdf")
     context = {"client": client, "report": review.case_report(client), "pdf": True}

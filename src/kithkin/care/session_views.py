@@ -47,6 +47,7 @@ from kithkin.care.session_forms import (
 )
 from kithkin.care.sessions import SessionError
 from kithkin.network.services import audience_for
+from kithkin.security.limits import file_export_limited
 
 SESSIONS_PER_PAGE = 20
 ACTIONS_PER_PAGE = 50
@@ -375,6 +376,7 @@ def care_session_note(request: HttpRequest, client_id: UUID, session_id: UUID) -
     return _session_page(request, session, note_form=form)
 
 
+@file_export_limited
 def care_session_ics(request: HttpRequest, client_id: UUID, session_id: UUID) -> HttpResponse:
     session = _session(request, client_id, session_id, "ics", Purpose.CARE, Purpose.SELF)
     user = request.user
@@ -388,6 +390,7 @@ def care_session_ics(request: HttpRequest, client_id: UUID, session_id: UUID) ->
     return response
 
 
+@file_export_limited
 def care_session_pdf(request: HttpRequest, client_id: UUID, session_id: UUID) -> HttpResponse:
     session = _session(request, client_id, session_id, "pdf", Purpose.CARE, Purpose.SELF)
     audience = audience_for(request.user, session.client)

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from kithkin.accounts import breakglass
 from kithkin.accounts.access import roles_of
 from kithkin.accounts.models import Role, User
 from kithkin.notifications import services as notifications
@@ -22,4 +23,8 @@ def kithkin(request: HttpRequest) -> dict[str, Any]:
         "is_practice_admin": Role.ADMIN in roles,
         # Counted once, and only on pages that show it (the header, when signed in).
         "unread_notifications": SimpleLazyObject(lambda: _unread(getattr(request, "user", None))),
+        # Live break-glass grants for the banner on every page (accounts.breakglass).
+        "break_glass_grants": SimpleLazyObject(
+            lambda: breakglass.banner_grants(getattr(request, "user", None))
+        ),
     }

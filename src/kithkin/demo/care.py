@@ -739,7 +739,7 @@ def _planned_session(w: _Writer, story: Story, case: Case) -> None:
 def add_casework(build: DemoBuild) -> None:
     """The demo step."""
     w = _Writer(
-        random.Random(build.rng.getrandbits(64)),
+        random.Random(build.rng.getrandbits(64)),  # nosec B311 # seeded demo data, not security
         build,
         zoneinfo.ZoneInfo(build.require_practice().time_zone),
     )

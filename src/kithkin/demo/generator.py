@@ -36,11 +36,12 @@ from kithkin.connection import sweep as connection_sweep
 from kithkin.demo import names
 from kithkin.demo.care import add_casework
 from kithkin.demo.measures import add_measures, remove_measures
+from kithkin.demo.mfa import add_staff_mfa
 from kithkin.demo.networks import add_network_maps
 
 PRACTICE_NAME = "Harbourside Trauma Recovery Service"
 EMAIL_DOMAIN = "demo.kithkin.test"
-DEMO_PASSWORD = "harbourside-demo"  # noqa: S105 (published on purpose: synthetic demo only)
+DEMO_PASSWORD = "harbourside-demo"  # noqa: S105 (published on purpose: synthetic demo only)  # nosec B105
 DEFAULT_SEED = 2024
 DEFAULT_CLIENTS = 40
 TIME_ZONE = "Europe/London"
@@ -295,6 +296,7 @@ def queue_connection_sweep(build: DemoBuild) -> None:
 STEPS: list[DemoStep] = [
     add_practice,
     add_staff,
+    add_staff_mfa,
     add_clients,
     add_care_teams,
     add_portal_logins,
@@ -324,7 +326,7 @@ def build_demo(
     if clients < 1:
         raise ValueError("The demo needs at least one client.")
     build = DemoBuild(
-        rng=random.Random(seed),
+        rng=random.Random(seed),  # nosec B311 # seeded demo data, not security
         now=now or timezone.now(),
         client_count=clients,
         # Hashed once: hashing per user would take minutes at 10,000 clients.

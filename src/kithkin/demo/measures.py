@@ -535,7 +535,7 @@ def _raise_alerts(maker: _Builder, maya_phq9: list[Response]) -> RiskAlert | Non
 
 def write_measures(build: DemoBuild) -> dict[UUID, str]:
     """Write the measures; returns each client's trajectory (for tests), by client id."""
-    rng = random.Random(build.rng.getrandbits(64))
+    rng = random.Random(build.rng.getrandbits(64))  # nosec B311 # seeded demo data
     practice = build.require_practice()
     maker = _Builder(build, rng)
     maker.load_people()

@@ -822,7 +822,7 @@ def _archetype_indices(build: DemoBuild) -> list[int]:
 
 
 def add_network_maps(build: DemoBuild) -> None:
-    rng = random.Random(build.rng.getrandbits(64))
+    rng = random.Random(build.rng.getrandbits(64))  # nosec B311 # seeded demo data
     lead = build.clinicians[0]
     indices = _archetype_indices(build)
     rows = MapRows()

@@ -576,7 +576,7 @@ def rescore(instrument_ids: Iterable[str] | None = None, *, batch_size: int = 50
     assert isinstance(detail_field, JSONField)
     # Plain SQL, built only from the model's own table name; every value is a parameter.
     table = connection.ops.quote_name(Response._meta.db_table)
-    select = f"SELECT id, instrument_id, answers FROM {table} WHERE status = %s"  # noqa: S608
+    select = f"SELECT id, instrument_id, answers FROM {table} WHERE status = %s"  # noqa: S608  # nosec B608
     select_params: list[Any] = [ResponseStatus.SUBMITTED]
     if instrument_ids is not None:
         # Only when asked: unfiltered, the scan follows the primary key with no sort per batch.
@@ -641,7 +641,7 @@ class _RowByRow:
 
     def __init__(self, table: str, encoder: Any) -> None:
         columns = ", ".join(f"{name} = %s" for name in _SCORE_COLUMNS)
-        self.sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608
+        self.sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608  # nosec B608
         self.encoder = encoder
 
     def prepare(self, fields: dict[str, Any]) -> tuple[Any, ...]:
@@ -663,7 +663,7 @@ class _OneStatement:
             "no_score_reason text, score_detail jsonb, scored_version text)"
         )
         self.sql = (
-            f"UPDATE {table} AS r SET {assignments} "  # noqa: S608
+            f"UPDATE {table} AS r SET {assignments} "  # noqa: S608  # nosec B608
             f"FROM jsonb_to_recordset(%s::jsonb) AS {values} WHERE r.id = v.id"
         )
         self.encoder = encoder

@@ -42,6 +42,7 @@ from kithkin.measures.staff_forms import (
     SettingsForm,
 )
 from kithkin.network.models import Person
+from kithkin.security.limits import file_export_limited
 
 logger = logging.getLogger(__name__)
 
@@ -473,6 +474,7 @@ def _response_resource(response: Response, client: Client) -> dict[str, Any] | N
         return None
 
 
+@file_export_limited
 def measures_response_fhir(
     request: HttpRequest, client_id: UUID, response_id: UUID
 ) -> HttpResponse:
@@ -497,6 +499,7 @@ def measures_response_fhir(
     )
 
 
+@file_export_limited
 def measures_export_fhir(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = _care_client(request, client_id, "measures.export.view")
     if refused := _only(request, "GET"):

@@ -23,6 +23,7 @@ from kithkin.network.interchange import exporter, importer
 from kithkin.network.interchange.formats import MAX_UPLOAD_BYTES, ImportFileError
 from kithkin.network.interchange.mapping import variables
 from kithkin.network.interchange_forms import MappingForm, UploadForm, choose_targets
+from kithkin.security.limits import file_export_limited
 
 DONE_KEY = "network_import_done"
 
@@ -58,6 +59,7 @@ def network_export(request: HttpRequest, client_id: UUID) -> HttpResponse:
     )
 
 
+@file_export_limited
 def network_export_download(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = _client(request, client_id, "network.export.view")
     if refused := _read_only(request):

@@ -227,7 +227,7 @@ class PersonRow:
         return format_html(
             '<tr{}><th scope="row"><a href="{}">{}</a>{}</th><td>{}</td><td>{}</td><td>{}</td>'
             "<td>{}</td><td>{}</td><td>{}{}</td></tr>\n",
-            mark_safe(' class="people-table__not-safe"') if not_safe else "",
+            mark_safe(' class="people-table__not-safe"') if not_safe else "",  # nosec B308 # constant
             self.href,
             self.person.name,
             badge,

@@ -22,6 +22,7 @@ from kithkin.accounts.models import Client
 from kithkin.network import metrics, pdf, services
 from kithkin.network.forms import ContactForm, GroupForm, PersonForm, QuickAddForm
 from kithkin.network.models import FIVE_S, Group, Person
+from kithkin.security.limits import file_export_limited
 
 CONTACTS_PER_PAGE = 25
 # The just-added batch, kept in the session so "next person" walks through it.
@@ -77,6 +78,7 @@ def network_map(request: HttpRequest, client_id: UUID) -> HttpResponse:
     return render(request, "network/map.html", context)
 
 
+@file_export_limited
 def network_map_pdf(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = _client(request, client_id, "map.pdf")
     context = _map_context(request, client)

@@ -23,6 +23,8 @@ SESSION_NOTICE = "care.session_notice"
 SESSION_REMINDER = "care.session_reminder"
 ACTION_REMINDER = "care.action_reminder"
 NUDGE = "connection.nudge"
+# Someone opened emergency (break-glass) access to a client: sent critical, to admins and lead.
+BREAK_GLASS = "accounts.break_glass"
 
 
 class Category(models.TextChoices):
@@ -94,6 +96,7 @@ KINDS: dict[str, Category] = {
     SESSION_REMINDER: Category.SESSIONS,
     ACTION_REMINDER: Category.ACTIONS,
     NUDGE: Category.NUDGES,
+    BREAK_GLASS: Category.ALERTS,
 }
 
 

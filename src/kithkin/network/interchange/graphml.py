@@ -6,9 +6,9 @@ Reading goes through defusedxml, which refuses DTDs, entity expansion and extern
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as StdET  # writing only; reading uses defusedxml
+import xml.etree.ElementTree as StdET  # writing only; reading uses defusedxml  # nosec B405
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError  # nosec B405 # types only
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kithkin.demo import generator
+from kithkin.demo import mfa as demo_mfa
 
 
 class Command(BaseCommand):
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             if generator.remove_demo():
                 self.stdout.write("Removed the existing demo practice.")
         elif generator.demo_practice() is not None:
+            # A demo loaded before two-step sign-in existed gets its staff devices now.
+            demo_mfa.ensure_staff_mfa()
             self.stdout.write(
                 "The demo practice is already loaded; nothing to do (--reset rebuilds it)."
             )
