@@ -1,0 +1,1 @@
+"""Looking after a deployment: encrypted, verified backups, and restoring them."""
