@@ -95,3 +95,16 @@ def test_it_refuses_strangers(world: World, who: str) -> None:
 @pytest.mark.django_db
 def test_it_sends_anonymous_visitors_to_sign_in(world: World) -> None:
     assert HttpClient().get(_url(world.client_a)).status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_names_emergency_access_and_data_rights_in_plain_words(world: World) -> None:
+    for action in ("breakglass.open", "privacy.export", "privacy.erasure.request"):
+        audit.record(None, action=action, client=world.client_a, actor=world.colleague)
+    body = signed_in(world.clinician).get(_url(world.client_a)).content.decode()
+    assert "Opened emergency access" in body
+    assert "Downloaded a copy of the client&#x27;s data" in body
+    assert "Asked for the client&#x27;s record to be erased" in body
+    assert "Breakglass" not in body
+    # The stranger from another practice never sees this trail.
+    assert signed_in(world.stranger).get(_url(world.client_a)).status_code == 404

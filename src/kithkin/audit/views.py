@@ -32,6 +32,18 @@ ACTION_LABELS: dict[str, Promise] = {
     "invitation.accept": _("Accepted an invitation"),
     "login": _("Signed in"),
     "logout": _("Signed out"),
+    "breakglass.choose": _("Chose this client for emergency access"),
+    "breakglass.open": _("Opened emergency access"),
+    "breakglass.end": _("Ended emergency access"),
+    "breakglass.review": _("Reviewed an emergency access"),
+    "privacy.export": _("Downloaded a copy of the client's data"),
+    "privacy.export.view": _("Opened the data download page"),
+    "privacy.consent.record": _("Recorded a consent decision"),
+    "privacy.consent.history": _("Looked at the consent history"),
+    "privacy.erasure.request": _("Asked for the client's record to be erased"),
+    "privacy.erasure.view": _("Opened the erasure request"),
+    "privacy.erasure.cancel": _("Withdrew the erasure request"),
+    "privacy.erasure.confirm": _("Confirmed the erasure"),
 }
 
 
