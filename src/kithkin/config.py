@@ -39,6 +39,7 @@ DOCUMENTED_SETTINGS: dict[str, str] = {
     "KITHKIN_STAFF_IDLE_MINUTES": "minutes without activity before a staff session ends (30)",
     "KITHKIN_STAFF_SESSION_HOURS": "hours after sign-in before a staff session ends (12)",
     "KITHKIN_BREAK_GLASS_MINUTES": "minutes an emergency access grant may run at most (default 60)",
+    "KITHKIN_TRUSTED_PROXIES": "load balancers (addresses or CIDR) trusted for X-Forwarded-For",
     "KITHKIN_BACKUP_KEY": "base64 key that encrypts backups; required in production",
 }
 

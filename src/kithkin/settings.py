@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kithkin.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer early (bad host 400, 413, login redirects), so those
     # answers carry the frame and content policies too.
@@ -118,6 +119,9 @@ MIDDLEWARE = [
     # After messages, so a timed-out session can leave a note on the sign-in page.
     "kithkin.security.middleware.SessionPolicyMiddleware",
 ]
+
+# Load balancers whose X-Forwarded-For is believed (addresses or CIDR ranges); none by default.
+TRUSTED_PROXIES = config.read_list("KITHKIN_TRUSTED_PROXIES", [])
 
 ROOT_URLCONF = "kithkin.urls"
 WSGI_APPLICATION = "kithkin.wsgi.application"
@@ -280,8 +284,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    # /healthz is probed over plain HTTP by load balancers.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /healthz and /readyz are probed over plain HTTP by load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

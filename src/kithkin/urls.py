@@ -4,6 +4,7 @@ from kithkin.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("", include("kithkin.accounts.urls")),
     path("", include("kithkin.accounts.mfa_urls")),
     path("", include("kithkin.accounts.practice_urls")),

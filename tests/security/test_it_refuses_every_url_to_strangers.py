@@ -58,6 +58,7 @@ PUBLIC = {
     "accounts/password/reset/complete/",
     "invite/<str:token>/",
     "healthz",
+    "readyz",
     # Unsubscribing from non-critical mail works without login: the signed token decides.
     "notifications/unsubscribe/<str:token>/",
 }

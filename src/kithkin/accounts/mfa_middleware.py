@@ -15,7 +15,9 @@ from kithkin.accounts import mfa
 from kithkin.audit import services as audit
 
 # What a session waiting for its second step may open. Everything else redirects to that step.
-ALLOWED_VIEWS = frozenset({"mfa_verify", "mfa_recovery", "mfa_enrol", "logout", "healthz"})
+ALLOWED_VIEWS = frozenset(
+    {"mfa_verify", "mfa_recovery", "mfa_enrol", "logout", "healthz", "readyz"}
+)
 
 
 class StaffMFARequiredMiddleware:

@@ -23,8 +23,8 @@ __all__ = ["Outcome", "record", "verify_chain"]
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    # REMOTE_ADDR only: a proxy deployment sets it right (see docs/deploy.md); a forwarded
-    # header from an unknown client would let anyone write any address into the trail.
+    # REMOTE_ADDR only: behind trusted proxies, TrustedProxyMiddleware has already put the
+    # client's address there (docs/deploy.md); a forwarded header from anyone else is ignored.
     address = request.META.get("REMOTE_ADDR") or None
     return address
 
