@@ -15,7 +15,7 @@ from kithkin.accounts.models import User
 def test_it_runs_the_map_benchmark_and_writes_json(tmp_path: Path) -> None:
     stranger = User.objects.create_user("stranger@example.test", "pw-not-used-123")
     output = tmp_path / "bench.json"
-    assert cli.main(["bench", "--quick", "--output", str(output)]) == 0
+    assert cli.main(["bench", "--quick", "--only", "map", "--output", str(output)]) == 0
     results = json.loads(output.read_text())
     assert {"kithkin_bench", "generated_at", "quick", "environment", "scenarios"} <= set(results)
     assert results["quick"] is True

@@ -288,13 +288,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for name in ("DATABASE_URL", "DATABASE_URL_FILE"):
             os.environ.pop(name, None)
         _setup()
-        print("Preparing a throwaway database ...", file=sys.stderr, flush=True)
-        if code := _call("migrate", interactive=False, verbosity=0):
-            return code
+        if args.only != ["http"]:  # the HTTP scenario makes deployments of its own
+            print("Preparing a throwaway database ...", file=sys.stderr, flush=True)
+            if code := _call("migrate", interactive=False, verbosity=0):
+                return code
     from kithkin import bench
+    from kithkin.bench.http_scenario import BenchError
 
     try:
-        results = bench.run(quick=args.quick)
+        results = bench.run(quick=args.quick, only=args.only, postgres_url=args.postgres)
+    except BenchError as error:
+        print(f"kithkin bench: {error}", file=sys.stderr)
+        return 1
     finally:
         if throwaway is not None:
             from django.db import connections
@@ -442,13 +447,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
-    bench = add("bench", cmd_bench, "measure server time for the map page and its metrics")
-    bench.add_argument("--quick", action="store_true", help="fewer runs (10 instead of 50)")
+    bench = add("bench", cmd_bench, "measure pages, actions and background work (benchmarks)")
+    bench.add_argument(
+        "--quick", action="store_true", help="a smoke run: small data, fewer and shorter runs"
+    )
+    bench.add_argument(
+        "--only",
+        nargs="+",
+        choices=["map", "rescore", "sweep", "http"],
+        help="run only these scenarios (default: all)",
+    )
+    bench.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run the HTTP scenario on PostgreSQL: a server URL such as "
+        "postgresql://postgres@127.0.0.1:5432/postgres (a scratch database is created there "
+        "and dropped afterwards)",
+    )
     bench.add_argument(
         "--output",
         metavar="FILE",
         help="also write the JSON to FILE; given a directory (e.g. docs), update "
-        "DIRECTORY/benchmarks.md with Markdown tables instead",
+        "DIRECTORY/benchmarks.md (Markdown tables) and DIRECTORY/benchmarks.json instead",
     )
 
     manage = add(

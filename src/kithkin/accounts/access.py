@@ -27,7 +27,14 @@ from django.db.models import F, Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from kithkin.accounts.models import BreakGlassAccess, Client, Membership, Role, User
+from kithkin.accounts.models import (
+    BreakGlassAccess,
+    CareTeamMember,
+    Client,
+    Membership,
+    Role,
+    User,
+)
 from kithkin.audit import services as audit
 
 M = TypeVar("M", bound=models.Model)
@@ -80,12 +87,28 @@ def live_break_glass(user: User, now: datetime | None = None) -> models.QuerySet
 
 
 def _client_q(user: User, purpose: Purpose) -> Q:
+    # Staff reach clients only in the practice they work in. Each condition is a plain column
+    # test or a subquery, never a join through the practice's memberships: ORed together, such
+    # joins make the database pair every care-team row with every membership of the practice.
+    membership = membership_of(user)
     if purpose is Purpose.CARE:
-        on_care_team = Q(care_team_links__user=user, practice__memberships__user=user)
         by_break_glass = Q(pk__in=live_break_glass(user).values("client_id"))
+        if membership is None:
+            return by_break_glass  # matches nothing: a grant stops with the membership
+        # Start from the user's own care-team rows and test each one's practice. "+ 0" keeps
+        # the practice out of index choice: SQLite (without statistics) would otherwise walk
+        # every client of the practice by that index, which grows with the practice.
+        own_links = (
+            CareTeamMember.objects.filter(user=user)
+            .alias(client_practice=F("client__practice_id") + 0)
+            .filter(client_practice=membership.practice_id)
+        )
+        on_care_team = Q(pk__in=own_links.values("client_id"))
         return on_care_team | by_break_glass
     if purpose is Purpose.MANAGE:
-        return Q(practice__memberships__user=user, practice__memberships__role=Role.ADMIN)
+        if membership is None or membership.role != Role.ADMIN:
+            return Q(pk__in=[])
+        return Q(practice_id=membership.practice_id)
     if purpose is Purpose.SELF:
         return Q(user=user)
     return Q(network_members__user=user, network_members__ended_at__isnull=True)

@@ -4,7 +4,8 @@ Each scenario builds its own data, measures server-side time, and returns a JSON
 :func:`run` collects them. Issue 3 adds the "map" scenario (the support network map page and its
 metrics for a 150-person network); issue 4 the "rescore" scenario (re-scoring 100,000 stored
 responses after a definition fix); issue 6 the "sweep" scenario (the daily keeping-in-touch
-sweep over 100,000 clients and 2,000,000 contacts).
+sweep over 100,000 clients and 2,000,000 contacts); issue 8 the "http" scenario (the main pages
+and actions over HTTP against the production server, with Locust, at full and 1/100 scale).
 """
 
 from __future__ import annotations
@@ -20,17 +21,31 @@ from kithkin.bench import map_scenario, rescore_scenario, sweep_scenario
 
 Scenario = Callable[..., dict[str, Any]]
 
+
+def _http(**options: Any) -> dict[str, Any]:
+    # Imported only when run: it needs the development dependencies (Locust).
+    from kithkin.bench import http_scenario
+
+    return http_scenario.run(**options)
+
+
 SCENARIOS: dict[str, Scenario] = {
-    "map": map_scenario.run,
-    "rescore": rescore_scenario.run,
-    "sweep": sweep_scenario.run,
+    "map": lambda quick, **_options: map_scenario.run(quick=quick),
+    "rescore": lambda quick, **_options: rescore_scenario.run(quick=quick),
+    "sweep": lambda quick, **_options: sweep_scenario.run(quick=quick),
+    "http": _http,
 }
 DOCS_FILE = "benchmarks.md"
+JSON_FILE = "benchmarks.json"
 MARK_START = "<!-- bench:{name}:start -->"
 MARK_END = "<!-- bench:{name}:end -->"
 
 
-def run(*, quick: bool = False) -> dict[str, Any]:
+def run(
+    *, quick: bool = False, only: list[str] | None = None, postgres_url: str | None = None
+) -> dict[str, Any]:
+    """Every scenario, or those named in ``only``; the HTTP scenario also on PostgreSQL when
+    ``postgres_url`` names a server."""
     import django
     from django.db import connection
 
@@ -44,7 +59,11 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             "database": connection.vendor,
             "machine": platform.machine(),
         },
-        "scenarios": {name: scenario(quick=quick) for name, scenario in SCENARIOS.items()},
+        "scenarios": {
+            name: scenario(quick=quick, postgres_url=postgres_url)
+            for name, scenario in SCENARIOS.items()
+            if not only or name in only
+        },
     }
 
 
@@ -53,6 +72,12 @@ def markdown(results: dict[str, Any]) -> dict[str, str]:
     sections: dict[str, str] = {}
     environment = results["environment"]
     for name, result in results["scenarios"].items():
+        if "markdown" in result:  # a scenario with a table of its own
+            sections[name] = (
+                f"{result['markdown']}\n\nMeasured {results['generated_at']} on Python "
+                f"{environment['python']}, Django {environment['django']}."
+            )
+            continue
         lines = [
             f"### {result['title']}",
             "",
@@ -94,7 +119,24 @@ def write_docs(results: dict[str, Any], directory: Path) -> Path:
         else:
             text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
+    _merge_json(results, directory / JSON_FILE)
     return path
+
+
+def _merge_json(results: dict[str, Any], path: Path) -> None:
+    """The figures behind the Markdown, scenario by scenario: a run of some scenarios keeps the
+    others' last figures."""
+    merged: dict[str, Any] = {"kithkin_bench": 1, "scenarios": {}}
+    if path.exists():
+        merged = json.loads(path.read_text(encoding="utf-8"))
+    for name, result in results["scenarios"].items():
+        merged["scenarios"][name] = {
+            "generated_at": results["generated_at"],
+            "quick": results["quick"],
+            "environment": results["environment"],
+            **{key: value for key, value in result.items() if key != "markdown"},
+        }
+    path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
 
 
 def write_json(results: dict[str, Any], path: Path) -> Path:

@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from kithkin.bench.bulk import _chunks, _Table
+
 CLIENTS = 100_000
 CONTACTS = 2_000_000
 QUICK_CLIENTS = 2_000
@@ -91,72 +93,6 @@ class _RssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, _rss_kib() or 0)
-
-
-def _converter(field: Any, connection: Any) -> Callable[[Any], Any]:
-    """What Django's get_db_prep_save gives for this field, done directly for the hot types:
-    through the field for millions of values, it would take longer than the inserts."""
-    target = field.target_field if field.is_relation else field
-    kind = target.get_internal_type()
-    if kind == "UUIDField":
-        if connection.features.has_native_uuid_field:
-            return lambda value: value
-        return lambda value: None if value is None else value.hex
-    if kind == "DateTimeField" and connection.vendor == "sqlite":
-        # As the SQLite backend stores an aware time: naive UTC text.
-        return lambda value: str(value.astimezone(datetime.UTC).replace(tzinfo=None))
-    if kind in {"BooleanField", "FloatField", "PositiveSmallIntegerField", "AutoField",
-                "BigAutoField", "IntegerField"}:  # fmt: skip
-        return lambda value: value
-    return lambda value: field.get_db_prep_save(value, connection)
-
-
-class _Table:
-    """Raw inserts for one model: a template row from Django's field preparation, with the
-    named columns supplied per row."""
-
-    def __init__(self, template: Any, varying: Sequence[str]) -> None:
-        from django.db import DEFAULT_DB_ALIAS, connections, models
-
-        connection = connections[DEFAULT_DB_ALIAS]
-        model = type(template)
-        # An automatic primary key is left to the database (NULL is refused on PostgreSQL).
-        fields = [
-            f
-            for f in model._meta.concrete_fields
-            if f.attname in varying or not isinstance(f, models.AutoField | models.BigAutoField)
-        ]
-        by_name = {field.attname: field for field in fields}
-        fixed = [f for f in fields if f.attname not in varying]
-        self.fixed_values = [
-            f.get_db_prep_save(getattr(template, f.attname), connection) for f in fixed
-        ]
-        self.convert = [_converter(by_name[name], connection) for name in varying]
-        columns = [f.column for f in fixed] + [by_name[name].column for name in varying]
-        quote = connection.ops.quote_name
-        names = ", ".join(quote(column) for column in columns)
-        marks = ", ".join(["%s"] * len(columns))
-        # Table and column names come from the model, never from input.
-        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
-
-    def insert(self, rows: Sequence[Sequence[Any]]) -> None:
-        from django.db import connection
-
-        fixed, convert = self.fixed_values, self.convert
-        prepared = [[*fixed, *(c(v) for c, v in zip(convert, row, strict=True))] for row in rows]
-        with connection.cursor() as cursor:
-            cursor.executemany(self.sql, prepared)
-
-
-def _chunks(rows: Iterator[Sequence[Any]], size: int = CHUNK) -> Iterator[list[Sequence[Any]]]:
-    chunk: list[Sequence[Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class _Builder:
