@@ -59,6 +59,9 @@ def assert_no_serious_violations(page: Page, what: str) -> None:
 
 
 def page_width(page: Page) -> dict[str, int]:
+    # Measured once the stylesheet has loaded: on a busy machine the new page's text can be
+    # found before its styles apply, and an unstyled page is wider than a phone.
+    page.wait_for_load_state("load")
     widths: dict[str, int] = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, view: window.innerWidth})"
     )

@@ -38,6 +38,7 @@ def assert_accessible(page: Page, what: str) -> None:
 
 
 def fits_the_phone(page: Page) -> bool:
+    page.wait_for_load_state("load")  # styles applied: an unstyled page is wider
     widths: dict[str, int] = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, view: window.innerWidth})"
     )

@@ -73,6 +73,7 @@ def assert_accessible(page: Page, what: str) -> None:
 
 
 def assert_fits_the_phone(page: Page, what: str) -> None:
+    page.wait_for_load_state("load")  # styles applied: an unstyled page is wider
     widths: dict[str, int] = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, view: window.innerWidth})"
     )

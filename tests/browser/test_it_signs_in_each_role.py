@@ -173,6 +173,7 @@ def test_it_fits_a_phone_without_sideways_scrolling(page: Page, world: World, ro
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, ROLES[role](world))
     expect(page.get_by_role("heading", name=LANDMARK[role]).first).to_be_visible()
+    page.wait_for_load_state("load")  # styles applied: an unstyled page is wider
     widths = page.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, view: window.innerWidth})"
     )

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -86,32 +86,31 @@ def live_break_glass(user: User, now: datetime | None = None) -> models.QuerySet
     )
 
 
-def _client_q(user: User, purpose: Purpose) -> Q:
-    # Staff reach clients only in the practice they work in. Each condition is a plain column
-    # test or a subquery, never a join through the practice's memberships: ORed together, such
-    # joins make the database pair every care-team row with every membership of the practice.
+def _client_ids(user: User, purpose: Purpose) -> list[models.QuerySet[Any]]:
+    """The ids of the clients one purpose reaches, as one-column subqueries (none for nobody)."""
+    # Staff reach clients only in the practice they work in. Each part starts from the rows that
+    # name this user (care-team links, grants, network memberships), so its cost follows the
+    # user's own caseload, never the size of the practice.
     membership = membership_of(user)
     if purpose is Purpose.CARE:
-        by_break_glass = Q(pk__in=live_break_glass(user).values("client_id"))
         if membership is None:
-            return by_break_glass  # matches nothing: a grant stops with the membership
-        # Start from the user's own care-team rows and test each one's practice. "+ 0" keeps
-        # the practice out of index choice: SQLite (without statistics) would otherwise walk
-        # every client of the practice by that index, which grows with the practice.
+            return []  # a grant stops with the membership, and care needs one
+        # "+ 0" keeps the practice out of index choice: SQLite (without statistics) would
+        # otherwise walk every client of the practice by that index.
         own_links = (
             CareTeamMember.objects.filter(user=user)
             .alias(client_practice=F("client__practice_id") + 0)
             .filter(client_practice=membership.practice_id)
+            .values("client_id")
         )
-        on_care_team = Q(pk__in=own_links.values("client_id"))
-        return on_care_team | by_break_glass
+        return [own_links, live_break_glass(user).values("client_id")]
     if purpose is Purpose.MANAGE:
         if membership is None or membership.role != Role.ADMIN:
-            return Q(pk__in=[])
-        return Q(practice_id=membership.practice_id)
+            return []
+        return [Client.objects.filter(practice_id=membership.practice_id).values("pk")]
     if purpose is Purpose.SELF:
-        return Q(user=user)
-    return Q(network_members__user=user, network_members__ended_at__isnull=True)
+        return [Client.objects.filter(user=user).values("pk")]
+    return [user.network_memberships.filter(ended_at__isnull=True).values("client_id")]
 
 
 def clients_for(user: User | AnonymousUser, *purposes: Purpose) -> models.QuerySet[Client]:
@@ -119,11 +118,13 @@ def clients_for(user: User | AnonymousUser, *purposes: Purpose) -> models.QueryS
     if not user.is_authenticated or not purposes or not user.is_active:
         return Client.objects.none()
     assert isinstance(user, User)
-    condition = Q()
-    for purpose in purposes:
-        condition |= _client_q(user, purpose)
-    # The joins above can repeat a client; the subquery keeps callers free to filter further.
-    return Client.objects.filter(pk__in=Client.objects.filter(condition).values("pk"))
+    parts = [ids for purpose in dict.fromkeys(purposes) for ids in _client_ids(user, purpose)]
+    if not parts:
+        return Client.objects.none()
+    # One UNION of id lists rather than ORed conditions: an OR of subqueries makes PostgreSQL
+    # scan every client and test each against both lists.
+    reachable = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return Client.objects.filter(pk__in=reachable)
 
 
 _GRANTS_CACHE = "_kithkin_break_glass"
