@@ -17,6 +17,10 @@ from kithkin.care import sessions
 from kithkin.care.models import NetworkSession, SessionStatus
 from kithkin.jobs import services as jobs
 from kithkin.jobs.models import Job
+from kithkin.measures import services as measures
+from kithkin.measures.models import Assignment, Cadence
+from kithkin.notifications.models import Notification
+from tests import factories
 from tests.care.session_data import (
     booking,
     calendars_sent_to,
@@ -153,6 +157,46 @@ def test_it_cancels_and_tells_everyone(
     assert again.status_code == 302
     with pytest.raises(sessions.SessionError):
         sessions.cancel(request_as(world.clinician), session)
+
+
+def test_cancelling_puts_before_session_check_ins_back_to_wait_or_on_the_next_session(
+    world: World, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    checkin = factories.assignment(world.client_a, "five_s", cadence=Cadence.BEFORE_SESSION)
+    Assignment.objects.filter(pk=checkin.pk).update(next_due_at=None)
+    # The stranger's practice has its own before-session check-in, due for its own session.
+    other = factories.assignment(world.other_client, "five_s", cadence=Cadence.BEFORE_SESSION)
+    other_due = timezone.now() + timedelta(days=3)
+    Assignment.objects.filter(pk=other.pk).update(next_due_at=other_due)
+    first = _booked(world, django_capture_on_commit_callbacks)
+    checkin.refresh_from_db()
+    assert checkin.next_due_at == first.starts_at - timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(world.clinician).post(
+            url("care_session_new", world), booking(world, _when(30), "Europe/London")
+        )
+    second = NetworkSession.objects.filter(client=world.client_a).exclude(pk=first.pk).get()
+
+    # Cancelling the first: the check-in follows the second session.
+    sessions.cancel(request_as(world.clinician), first)
+    checkin.refresh_from_db()
+    assert checkin.next_due_at == second.starts_at - timedelta(days=2)
+    # Cancelling the second too: nothing booked, so it waits, and its reminder sends nothing.
+    sessions.cancel(request_as(world.clinician), second)
+    checkin.refresh_from_db()
+    assert checkin.next_due_at is None
+    reminders = [
+        job
+        for job in Job.objects.filter(kind=measures.CHECKIN_DUE_JOB)
+        if job.payload["assignment"] == str(checkin.pk)
+    ]
+    assert len(reminders) == 2
+    before = Notification.objects.filter(user=world.client_a_user).count()
+    for job in reminders:
+        measures.send_checkin_due(job.payload["assignment"], job.payload["due"])
+    assert Notification.objects.filter(user=world.client_a_user).count() == before
+    other.refresh_from_db()
+    assert other.next_due_at == other_due
 
 
 @pytest.mark.parametrize("who", ["clinician", "client_a_user"])

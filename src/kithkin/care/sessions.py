@@ -377,6 +377,21 @@ def cancel(request: HttpRequest, session: NetworkSession) -> None:
             detail={"sequence": locked.sequence},
         )
         _queue_notice(locked)
+        # Check-ins asked for "before each session" follow the next session still booked, or
+        # wait again if there is none: a cancelled session must not leave them due.
+        following = (
+            NetworkSession.objects.filter(
+                client_id=locked.client_id,
+                status=SessionStatus.PLANNED,
+                starts_at__gt=timezone.now(),
+            )
+            .order_by("starts_at")
+            .first()
+        )
+        if following is not None:
+            measures.schedule_before_session(locked.client, following.starts_at)
+        else:
+            measures.stand_down_before_session(locked.client)
     _copy(locked, session)
 
 

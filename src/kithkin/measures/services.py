@@ -257,6 +257,17 @@ def schedule_before_session(client: Client, session_at: datetime) -> int:
     return len(waiting)
 
 
+def stand_down_before_session(client: Client) -> int:
+    """A cancelled session with no other booked: the client's before-session check-ins that
+    are still due go back to waiting for the next session (their reminder finds nothing due and
+    sends nothing)."""
+    return (
+        Assignment.objects.active()
+        .filter(client=client, cadence=Cadence.BEFORE_SESSION, next_due_at__isnull=False)
+        .update(next_due_at=None)
+    )
+
+
 def _advance(assignment: Assignment, now: datetime) -> None:
     """Move an assignment on after a completion: finished, due again, or waiting for a session."""
     if assignment.cadence == Cadence.ONCE:
