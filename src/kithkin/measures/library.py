@@ -15,6 +15,8 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
+
 from .schema import DefinitionError, item_text_errors, validate_definition
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
@@ -212,16 +214,16 @@ class Instrument:
     def unassignable_reason(self) -> str | None:
         """Why this instrument cannot be assigned to a client yet, in plain words."""
         if not self.licence.allows_item_text and not self.text_loaded:
-            return (
-                f"{self.short_title} ships without its questions because its licence does not "
-                "let Kithkin include them. A practice that holds permission can add the "
-                "questions from its own file; until then it cannot be assigned."
-            )
+            return _(
+                "%(instrument)s ships without its questions because its licence does not let "
+                "Kithkin include them. A practice that holds permission can add the questions "
+                "from its own file; until then it cannot be assigned."
+            ) % {"instrument": self.short_title}
         if not self.has_item_text:
-            return (
-                f"Some questions of {self.short_title} are still waiting for their exact "
-                "published wording to be checked."
-            )
+            return _(
+                "Some questions of %(instrument)s are still waiting for their exact published "
+                "wording to be checked."
+            ) % {"instrument": self.short_title}
         return None
 
     def item(self, item_id: str) -> Item:
