@@ -1,8 +1,11 @@
 """Changing the email address or two-step sign-in needs the password again (and a code when
-enrolled), good for 5 minutes, limited to 5 tries in 15 minutes. The email change itself."""
+enrolled), good for 5 minutes, limited to 5 tries in 15 minutes. The email change itself, which
+takes effect only when the new address confirms it."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,8 +13,10 @@ import pytest
 from django.core import mail
 from django.test import Client as HttpClient
 from django.urls import reverse
+from django.utils import timezone
 
 from kithkin.accounts import mfa
+from kithkin.accounts.models import EmailChange
 from kithkin.audit.models import AuditEvent
 from tests.accounts.mfa_helpers import (
     code_for,
@@ -86,7 +91,17 @@ def test_it_limits_confirmation_tries(world: World) -> None:
     assert AuditEvent.objects.filter(action="account.reauth", outcome="denied").exists()
 
 
-def test_it_changes_the_email_and_tells_the_old_address(
+def confirm_link(message: Any) -> str:
+    found = re.search(r"(/settings/email/confirm/\?t=\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["t"][0]
+
+
+def test_it_changes_the_email_only_when_the_new_address_confirms(
     world: World, django_capture_on_commit_callbacks: Any
 ) -> None:
     user = world.client_a_user
@@ -97,21 +112,87 @@ def test_it_changes_the_email_and_tells_the_old_address(
     with django_capture_on_commit_callbacks(execute=True):
         response = http.post(reverse("email_change"), {"email": "  Alex.New@Example.TEST "})
     assert response.status_code == 302 and response["Location"] == reverse("settings")
+    # Nothing changes yet: a link goes to the new address, and only there.
+    user.refresh_from_db()
+    assert user.email == old_email
+    assert [m.to for m in mail.outbox] == [["alex.new@example.test"]]
+    link = confirm_link(mail.outbox[0])
+    assert "Alex" not in link and "alex.new" not in link
+    requested = AuditEvent.objects.filter(action="account.email_change.requested").latest("id")
+    assert "alex.new" not in str(requested.payload()) and old_email not in str(requested.payload())
+
+    # A stranger (or the client's own other account) who has the link cannot use it.
+    stranger = signed_in(world.stranger)
+    refused = stranger.post(link.split("?")[0], {"t": token_of(link)})
+    assert "not valid for your account" in refused.content.decode()
+    assert stranger.get(link).status_code == 200
+    world.stranger.refresh_from_db()
+    assert world.stranger.email != "alex.new@example.test"
+
+    # Opening the link changes nothing either (a mail scanner may follow it); the button does.
+    page = http.get(link)
+    assert "alex.new@example.test" in page.content.decode()
+    user.refresh_from_db()
+    assert user.email == old_email
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = http.post(reverse("email_change_confirm"), {"t": token_of(link)})
+    assert done.status_code == 302 and done["Location"] == reverse("settings")
     user.refresh_from_db()
     assert user.email == "alex.new@example.test"
     assert [m.to for m in mail.outbox] == [[old_email]]
     assert "was changed" in mail.outbox[0].subject
     assert "alex.new" not in mail.outbox[0].body
-    event = AuditEvent.objects.filter(action="account.email_change").latest("id")
+    event = AuditEvent.objects.filter(action="account.email_change", outcome="success").latest("id")
     assert event.actor_id == user.pk and event.object_id == str(user.pk)
     payload = str(event.payload())
     assert old_email not in payload and "alex.new" not in payload
+    # A link works once.
+    again = http.post(reverse("email_change_confirm"), {"t": token_of(link)})
+    assert "already been used" in again.content.decode()
     # The new address signs in; the old one no longer does.
     new = HttpClient()
     signed = new.post(reverse("login"), {"username": "alex.new@example.test", "password": PASSWORD})
     assert signed.status_code == 302
     old = HttpClient().post(reverse("login"), {"username": old_email, "password": PASSWORD})
     assert old.status_code == 200
+
+
+def test_only_the_latest_unexpired_link_works_and_a_taken_address_is_refused(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    user = world.client_a_user
+    http = signed_in(user)
+    reauthenticate(http)
+    links = []
+    for address in ("first@example.test", "second@example.test"):
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            http.post(reverse("email_change"), {"email": address})
+        links.append(token_of(confirm_link(mail.outbox[0])))
+    assert (
+        "A link is waiting at second@example.test"
+        in http.get(reverse("email_change")).content.decode()
+    )
+    replaced = http.post(reverse("email_change_confirm"), {"t": links[0]})
+    assert "a newer one replaced it" in replaced.content.decode()
+    # Someone else took the address meanwhile: refused, in words that name nobody.
+    world.stranger.email = "second@example.test"
+    world.stranger.save()
+    taken = http.post(reverse("email_change_confirm"), {"t": links[1]})
+    assert "You can&#x27;t use that address any more" in taken.content.decode()
+    assert AuditEvent.objects.filter(action="account.email_change", outcome="denied").count() == 2
+    # A tampered or expired link.
+    assert "not valid" in http.get(reverse("email_change_confirm") + "?t=junk").content.decode()
+    EmailChange.objects.filter(user=user).update(
+        withdrawn_at=None, expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    world.stranger.email = "someone.else@example.test"
+    world.stranger.save()
+    expired = http.post(reverse("email_change_confirm"), {"t": links[1]})
+    assert "has expired" in expired.content.decode()
+    user.refresh_from_db()
+    assert user.email not in ("first@example.test", "second@example.test")
 
 
 def test_it_refuses_an_address_in_use_without_saying_whose(world: World) -> None:

@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kithkin.accounts.models import (
     BreakGlassAccess,
     Client,
+    EmailChange,
     Invitation,
     NetworkMember,
     Role,
@@ -204,6 +205,7 @@ def fill_record(client: Client, staff: User, tag: str) -> Canaries:
         last_seen_at=now,
         user_agent="Firefox",
     )
+    EmailChange.objects.create(user=user, new_email=f"new-{tag}@example.test", secret_hash="0" * 64)
     TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     backup = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
     StaticToken.objects.create(device=backup, token=f"tok{tag}"[:16])

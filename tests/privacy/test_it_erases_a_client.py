@@ -23,7 +23,9 @@ from kithkin.notifications.models import Notification
 from kithkin.privacy import erasure, registry
 from kithkin.privacy.models import ErasureRecord, ErasureRequest, PrivacyPolicy
 from tests import factories
+from tests.accounts.mfa_helpers import code_for, device_of
 from tests.conftest import World, signed_in
+from tests.factories import PASSWORD
 from tests.privacy.privacy_data import Canaries, fill_record
 
 
@@ -115,6 +117,14 @@ def test_it_erases_every_row_after_confirmation_and_leaves_the_others(
     signed_in(world.clinician).get(reverse("client_overview", kwargs={"client_id": client_pk}))
     others_before = counts(world.client_b.pk)
     assert http.post(erase_url(client), {"reason": "Asked by the client"}).status_code == 302
+    # The admin confirms who they are before the page that erases opens, and comes back to it.
+    asked = http.get(erase_url(client, "confirm"))
+    assert asked["Location"].startswith(reverse("reauth"))
+    back = http.post(
+        asked["Location"],
+        {"password": PASSWORD, "code": code_for(device_of(world.admin))},
+    )
+    assert back["Location"] == erase_url(client, "confirm")
     confirm_page = http.get(erase_url(client, "confirm")).content.decode()
     assert "Type the client" in confirm_page and "Asked by the client" in confirm_page
 
@@ -248,3 +258,37 @@ def test_the_practice_page_lists_erasures_with_constant_queries(world: World) ->
     elsewhere = signed_in(factories.staff(world.other_practice, Role.ADMIN))
     theirs = elsewhere.get(reverse("privacy_practice")).content.decode()
     assert all(str(r.pk) not in theirs for r in ErasureRecord.objects.all())
+
+
+@pytest.mark.django_db
+def test_erasing_asks_the_admin_to_confirm_who_they_are_again(
+    world: World, canaries: Canaries
+) -> None:
+    from kithkin.accounts.mfa import REAUTH_SECONDS, REAUTH_SESSION_KEY
+
+    client = world.client_a
+    discharge(client, years_ago=9)
+    http = signed_in(world.admin)
+    assert http.post(erase_url(client), {"reason": "Asked by the client"}).status_code == 302
+    # Confirmed once, but longer ago than the window: the post that would erase is sent back
+    # to the confirmation, which returns to the erasure page, and nothing is erased meanwhile.
+    session = http.session
+    session[REAUTH_SESSION_KEY] = timezone.now().timestamp() - REAUTH_SECONDS - 5
+    session.save()
+    posted = http.post(erase_url(client, "confirm"), {"confirm_name": client.display_name})
+    assert posted.status_code == 302
+    assert posted["Location"].startswith(reverse("reauth"))
+    assert Client.objects.filter(pk=client.pk).exists()
+    wrong = http.post(posted["Location"], {"password": "not the passphrase", "code": "000000"})
+    assert wrong.status_code == 200
+    assert http.get(erase_url(client, "confirm"))["Location"].startswith(reverse("reauth"))
+    back = http.post(
+        posted["Location"], {"password": PASSWORD, "code": code_for(device_of(world.admin))}
+    )
+    assert back["Location"] == erase_url(client, "confirm")
+    # A stranger who confirms who they are still finds no such record.
+    stranger = signed_in(world.stranger)
+    assert stranger.post(erase_url(client, "confirm"), {"confirm_name": "x"}).status_code == 404
+    done = http.post(erase_url(client, "confirm"), {"confirm_name": client.display_name})
+    assert done["Location"] == reverse("privacy_practice")
+    assert not Client.objects.filter(pk=client.pk).exists()

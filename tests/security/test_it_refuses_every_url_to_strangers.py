@@ -87,6 +87,9 @@ OWN_PAGES = {
     "settings/two-step/turn-off/",
     "settings/confirm/",
     "settings/email/",
+    # The link sent to a new address: its signed token travels in the query string, and only
+    # the person who asked can use it.
+    "settings/email/confirm/",
 }
 # Pages without object ids for staff (clinicians and admins) of a practice.
 STAFF_PAGES: set[str] = {"measures/alerts/", "measures/due/", "measures/instruments/"}

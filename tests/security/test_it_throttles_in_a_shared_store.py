@@ -187,3 +187,37 @@ def test_a_stranger_gains_nothing_from_the_throttle(world: World) -> None:
     """Throttling never opens a door: a stranger to this practice still cannot see its client."""
     response = signed_in(world.stranger).get(f"/clients/{world.client_a.pk}/")
     assert response.status_code in {403, 404}
+
+
+@pytest.mark.django_db
+def test_the_worker_prunes_ended_windows_every_hour(world: World) -> None:
+    from django.utils import timezone
+
+    from kithkin.jobs import services as jobs
+    from kithkin.jobs.models import Job, JobState
+    from kithkin.security.jobs import PRUNE_JOB
+
+    now = timezone.now()
+    throttle.hit(
+        "login", world.stranger.email, limit=5, window_seconds=60, now=now - timedelta(hours=2)
+    )
+    throttle.hit("otp", "user:7", limit=5, window_seconds=900, now=now)
+    # The worker's hourly check queues one clean-up for the next hour, however often it looks.
+    assert jobs.keep_recurring_scheduled(now) == []
+    assert jobs.keep_recurring_scheduled(now) == []
+    [queued] = Job.objects.filter(kind=PRUNE_JOB)
+    assert queued.run_after > now and queued.run_after.minute == 0
+    # Nothing runs before its hour.
+    assert jobs.run_due("test-worker", now=now) == 0
+    assert ThrottleCounter.objects.count() == 2
+
+    assert jobs.run_due("test-worker", now=queued.run_after + timedelta(minutes=1)) == 1
+    # The ended window is gone (a stranger's failed sign-ins leave nothing behind), the live
+    # one stays, and the next hour's clean-up is queued after this one's slot.
+    assert ThrottleCounter.objects.count() == 1
+    assert throttle.count("otp", "user:7", window_seconds=900, now=now) == 1
+    queued.refresh_from_db()
+    assert queued.state == JobState.DONE
+    [following] = Job.objects.filter(kind=PRUNE_JOB, state=JobState.QUEUED)
+    assert following.run_after == queued.run_after + timedelta(hours=1)
+    assert world.stranger.email not in str(following.payload)

@@ -25,11 +25,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -342,13 +339,15 @@ def has_recent_auth(request: HttpRequest, max_age_seconds: int = REAUTH_SECONDS)
 
 
 def require_recent_auth(
-    request: HttpRequest, max_age_seconds: int = REAUTH_SECONDS
+    request: HttpRequest, max_age_seconds: int = REAUTH_SECONDS, *, back: str = ""
 ) -> HttpResponse | None:
     """None when the person proved who they are in the last ``max_age_seconds``; otherwise a
-    redirect to the re-authentication page, which comes back here (GET) afterwards."""
+    redirect to the re-authentication page, which comes back afterwards to ``back``, or to this
+    page when it was a GET (a form post cannot be replayed: Settings, unless told where)."""
     if has_recent_auth(request, max_age_seconds):
         return None
-    back = request.get_full_path() if request.method == "GET" else reverse("settings")
+    if not back:
+        back = request.get_full_path() if request.method == "GET" else reverse("settings")
     return HttpResponseRedirect(f"{reverse('reauth')}?{urlencode({'next': back})}")
 
 
@@ -386,22 +385,3 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return candidate
     return default
-
-
-# ---------------------------------------------------------------- changing the email address
-
-
-def change_email(request: HttpRequest, new_email: str) -> None:
-    """Change the sign-in address (already validated as unused), audit it without addresses,
-    and tell the old address, in case it was not its owner who asked."""
-    user = request.user
-    assert isinstance(user, User)
-    old_email = user.email
-    with transaction.atomic():
-        user.email = new_email
-        user.save(update_fields=["email"])
-        audit.record(request, action="account.email_change", object_type="user", object_id=user.pk)
-        context = {"name": user.display_name, "site_url": settings.SITE_URL}
-        subject = render_to_string("accounts/mfa/email_changed_subject.txt", context).strip()
-        body = render_to_string("accounts/mfa/email_changed_body.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [old_email]))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("settings/two-step/turn-off/", mfa_views.remove, name="mfa_remove"),
     path("settings/confirm/", mfa_views.reauth, name="reauth"),
     path("settings/email/", mfa_views.change_email, name="email_change"),
+    path("settings/email/confirm/", mfa_views.confirm_email_change, name="email_change_confirm"),
 ]

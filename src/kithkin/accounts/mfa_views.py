@@ -9,10 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from kithkin.accounts import mfa
+from kithkin.accounts import email_change, mfa
 from kithkin.accounts.mfa_forms import (
     WRONG_CODE,
     WRONG_REAUTH,
@@ -22,7 +23,7 @@ from kithkin.accounts.mfa_forms import (
     ReauthForm,
     RecoveryCodeForm,
 )
-from kithkin.accounts.models import User
+from kithkin.accounts.models import EmailChange, User
 from kithkin.security import throttle
 
 
@@ -200,10 +201,60 @@ def change_email(request: HttpRequest) -> HttpResponse:
         return refusal
     form = EmailChangeForm(request.POST or None, user=user, label_suffix="")
     if request.method == "POST" and form.is_valid():
-        mfa.change_email(request, form.cleaned_data["email"])
+        email_change.request_change(request, form.cleaned_data["email"])
         messages.success(
             request,
-            _("Your email address is changed. Use the new one next time you sign in."),
+            _(
+                "We sent a link to the new address. Open it within %(hours)s hours to finish. "
+                "Until then, keep signing in with your current address."
+            )
+            % {"hours": EmailChange.VALID_HOURS},
         )
         return redirect("settings")
-    return render(request, "accounts/mfa/email_change.html", {"form": form})
+    return render(
+        request,
+        "accounts/mfa/email_change.html",
+        {"form": form, "pending": email_change.pending_for(user)},
+    )
+
+
+REFUSALS = {
+    email_change.Refusal.INVALID: _lazy(
+        "This link is not valid for your account. Check that you are signed in as the person "
+        "who asked, or ask for a new link."
+    ),
+    email_change.Refusal.EXPIRED: _lazy("This link has expired. Please ask for a new one."),
+    email_change.Refusal.USED: _lazy(
+        "This link has already been used, or a newer one replaced it. Nothing changed."
+    ),
+    email_change.Refusal.TAKEN: _lazy(
+        "You can't use that address any more. Please choose another."
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email_change(request: HttpRequest) -> HttpResponse:
+    """The page the link sent to the new address opens: confirm with one button (a GET changes
+    nothing, so a mail scanner following the link cannot make the change)."""
+    token = str(request.POST.get("t") or request.GET.get("t") or "")[:1000]
+    if request.method == "POST":
+        refusal = email_change.confirm(request, token)
+        if refusal is None:
+            messages.success(
+                request,
+                _("Your email address is changed. Use the new one next time you sign in."),
+            )
+            return redirect("settings")
+        change = None
+    else:
+        change, refusal = email_change.read(request, token)
+    return render(
+        request,
+        "accounts/mfa/email_change_confirm.html",
+        {
+            "change": change,
+            "token": token,
+            "refusal": REFUSALS[refusal] if refusal is not None else None,
+        },
+    )

@@ -304,3 +304,39 @@ class BreakGlassAccess(models.Model):
 
     def is_live(self, now: datetime | None = None) -> bool:
         return self.ended_at is None and self.expires_at > (now or timezone.now())
+
+
+def _email_change_expiry() -> datetime:
+    return timezone.now() + timedelta(hours=EmailChange.VALID_HOURS)
+
+
+class EmailChange(models.Model):
+    """A new sign-in address waiting for its owner to prove they can read it: the change
+    takes effect only when the link sent there is opened by the same signed-in person. As with
+    invitations, only a hash of the link's secret is stored."""
+
+    VALID_HOURS = 24
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.EmailField(_("new email address"))
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_email_change_expiry)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"email change {self.pk}"
+
+    def secret_matches(self, secret: str) -> bool:
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        return secrets.compare_digest(digest, self.secret_hash)
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.confirmed_at is None
+            and self.withdrawn_at is None
+            and self.expires_at > timezone.now()
+        )

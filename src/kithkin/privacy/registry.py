@@ -106,6 +106,9 @@ REGISTRY: dict[str, Entry] = {
         scope=Scope.ACCOUNT,
         exclude=frozenset({"key_hash", "session_key"}),
     ),
+    "accounts.emailchange": Rule(
+        "user__client_record", scope=Scope.ACCOUNT, exclude=frozenset({"secret_hash"})
+    ),
     "otp_totp.totpdevice": Rule(
         "user__client_record",
         scope=Scope.ACCOUNT,

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kithkin.accounts import access
+from kithkin.accounts import access, mfa
 from kithkin.accounts import services as accounts_services
 from kithkin.accounts.access import Purpose
 from kithkin.accounts.models import Client
@@ -238,6 +238,10 @@ def client_erase_confirm(request: HttpRequest, client_id: UUID) -> HttpResponse:
         erasure.cancel_request(request, client)
         messages.info(request, _("The erasure request was cancelled. Nothing was erased."))
         return redirect("client_overview", client_id=client.pk)
+    # Erasing cannot be undone: the admin confirms who they are first (password, and code),
+    # before the page opens and again if that was more than a few minutes before the post.
+    if refusal := mfa.require_recent_auth(request, back=request.path):
+        return refusal
     form = ErasureConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
