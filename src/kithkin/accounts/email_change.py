@@ -50,6 +50,14 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+def _mail_after_commit(template: str, context: dict[str, Any], to: str) -> None:
+    """Mail ``accounts/mfa/<template>_subject.txt`` and ``_body.txt`` once the caller's
+    transaction commits (none if it rolls back)."""
+    subject = render_to_string(f"accounts/mfa/{template}_subject.txt", context).strip()
+    body = render_to_string(f"accounts/mfa/{template}_body.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [to]))
+
+
 def confirm_url(token: str) -> str:
     return f"{settings.SITE_URL}{reverse('email_change_confirm')}?{urlencode({'t': token})}"
 
@@ -82,9 +90,7 @@ def request_change(request: HttpRequest, new_email: str) -> EmailChange:
             "url": confirm_url(token),
             "hours": EmailChange.VALID_HOURS,
         }
-        subject = render_to_string("accounts/mfa/email_confirm_subject.txt", context).strip()
-        body = render_to_string("accounts/mfa/email_confirm_body.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [new_email]))
+        _mail_after_commit("email_confirm", context, new_email)
     return change
 
 
@@ -174,7 +180,5 @@ def confirm(request: HttpRequest, token: str) -> Refusal | None:
         change.save(update_fields=["confirmed_at"])
         audit.record(request, action="account.email_change", object_type="user", object_id=user.pk)
         context = {"name": user.display_name, "site_url": settings.SITE_URL}
-        subject = render_to_string("accounts/mfa/email_changed_subject.txt", context).strip()
-        body = render_to_string("accounts/mfa/email_changed_body.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [old_email]))
+        _mail_after_commit("email_changed", context, old_email)
     return None

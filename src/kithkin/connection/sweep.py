@@ -30,7 +30,7 @@ from kithkin.accounts.models import Client
 from kithkin.connection import nudges, rhythm, withdrawal
 from kithkin.connection.models import Nudge, NudgeSettings, NudgeState, WithdrawalSignal
 from kithkin.jobs import services as jobs
-from kithkin.jobs.models import Job, JobState
+from kithkin.jobs.models import Job
 
 SWEEP_JOB = "connection.sweep"
 BATCH_SIZE = 2000
@@ -246,9 +246,7 @@ def keep_scheduled(now: datetime.datetime) -> Job | None:
     """Queue the next daily sweep if none is waiting or running: a new deployment starts the
     chain, and a chain broken by a sweep that failed for good starts again. Returns the job
     queued, or None when one was already waiting."""
-    waiting = Job.objects.filter(
-        kind=SWEEP_JOB, state__in=[JobState.QUEUED, JobState.RUNNING]
-    ).exists()
+    waiting = Job.objects.unfinished().filter(kind=SWEEP_JOB).exists()
     return None if waiting else schedule(next_slot(now))
 
 

@@ -30,6 +30,10 @@ class JobQuerySet(models.QuerySet["Job"]):
             | Q(state=JobState.RUNNING, locked_until__lt=now)
         )
 
+    def unfinished(self) -> JobQuerySet:
+        """Queued or running: what a keeper checks before queueing another."""
+        return self.filter(state__in=[JobState.QUEUED, JobState.RUNNING])
+
 
 class Job(models.Model):
     id = models.BigAutoField(primary_key=True)

@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from kithkin.jobs import services as jobs
-from kithkin.jobs.models import Job, JobState
+from kithkin.jobs.models import Job
 from kithkin.jobs.registry import handler, recurring
 from kithkin.security import throttle
 
@@ -41,8 +41,5 @@ def prune_throttle(payload: dict[str, Any]) -> None:
 
 @recurring(PRUNE_JOB)
 def keep_pruning(now: datetime.datetime) -> None:
-    waiting = Job.objects.filter(
-        kind=PRUNE_JOB, state__in=[JobState.QUEUED, JobState.RUNNING]
-    ).exists()
-    if not waiting:
+    if not Job.objects.unfinished().filter(kind=PRUNE_JOB).exists():
         schedule(_next_hour(now))
