@@ -3,15 +3,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test import Client as HttpClient
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, settings
 
 from kithkin.accounts.models import Client, Membership, Practice, Role, User
+from kithkin.security import throttle
 from tests import factories
 
 # CI runs on two shared cores: generating data can be slow there, which is not a bug. Property
@@ -119,3 +123,15 @@ def _audit_trail_emptied_before_flush(request: pytest.FixtureRequest) -> Iterato
         cursor.execute("DELETE FROM audit_auditevent")
         for statement in migration.SQLITE:
             cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def _throttle_windows_start_with_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate-limit windows are fixed (aligned to the clock), so a test that makes thirty requests
+    could straddle a minute boundary and see its count restart. The throttle's clock is shifted so
+    each test begins exactly on an hour boundary, which every window length divides; it still
+    moves with real time, and with a test that moves ``timezone.now``."""
+    now = timezone.now()
+    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    offset = next_hour - now
+    monkeypatch.setattr(throttle, "timezone", SimpleNamespace(now=lambda: timezone.now() + offset))
