@@ -1,8 +1,8 @@
 """Break-glass emergency access: a staff member of the client's practice who is not on the care
 team opens one client's record for a short, stated time. It needs a reason, reaches that one
-client only, stops by itself at its expiry (or at "End now"), tags every read with the grant's
-id, tells the admins and the lead clinician at once, and an admin reviews it. Strangers from
-another practice, clients and members get nothing."""
+client only, stops by itself at its expiry (or at "End now"), tags every read and write with the
+grant's id, tells the admins and the lead clinician at once, and an admin reviews it. Strangers
+from another practice, clients and members get nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from kithkin.accounts import breakglass
@@ -261,6 +262,30 @@ def test_it_audits_the_opening_and_every_read_with_the_grant_id(world: World) ->
     assert untagged.filter(actor_id=world.clinician.pk).exists()
     assert untagged.filter(actor_id=world.colleague.pk, client_id=str(world.client_b.pk)).exists()
     assert not untagged.filter(actor_id=world.colleague.pk, client_id=str(world.client_a.pk))
+
+
+def test_it_tags_every_write_made_under_the_grant_and_the_review_lists_it(world: World) -> None:
+    grant = opened(world)
+    quick_add = reverse("network_quick_add", kwargs={"client_id": world.client_a.pk})
+    http = signed_in(world.colleague)
+    http.post(quick_add, {"names": "Ana", "ring": 2, "category": "friend"})
+    created = AuditEvent.objects.get(action="network.person.create", actor_id=world.colleague.pk)
+    assert created.detail.get("break_glass") == grant.pk
+    # The same write by the care team, and by the holder for her own client, is ordinary.
+    signed_in(world.clinician).post(quick_add, {"names": "Bo", "ring": 2, "category": "friend"})
+    own = reverse("network_quick_add", kwargs={"client_id": world.client_b.pk})
+    http.post(own, {"names": "Cy", "ring": 2, "category": "friend"})
+    ordinary = AuditEvent.objects.filter(action="network.person.create").exclude(pk=created.pk)
+    assert ordinary.count() == 2
+    assert not ordinary.filter(detail__has_key="break_glass").exists()
+    # A stranger's refused write adds nothing to the map and carries no grant.
+    assert signed_in(world.stranger).post(quick_add, {"names": "Di"}).status_code == 404
+    assert AuditEvent.objects.filter(action="network.person.create").count() == 3
+    # Once the grant has ended, the holder's writes are refused, not tagged.
+    http.post(END, {"grant": grant.pk})
+    assert http.post(quick_add, {"names": "Ed", "ring": 2, "category": "friend"}).status_code == 404
+    page = signed_in(world.admin).get(REVIEW).content.decode()
+    assert "Network: person: create" in page
 
 
 def test_it_tells_the_admins_and_the_lead_clinician_without_naming_the_client(

@@ -184,7 +184,6 @@ def get_client(
         object_type="client",
         object_id=client.pk,
         client=client,
-        detail=break_glass_detail(request.user, client.pk),
     )
     return client
 
@@ -210,7 +209,6 @@ def get_scoped(
         object_type=object_type,
         object_id=obj.pk,
         client_id=client_id,
-        detail=break_glass_detail(request.user, client_id),
     )
     return obj
 

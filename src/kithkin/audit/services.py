@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -39,6 +40,16 @@ def _actor(request: HttpRequest | None, actor: Any) -> tuple[int | None, str]:
     return int(user.pk), ",".join(roles) or "user"
 
 
+def _break_glass_tag(request: HttpRequest | None, actor: Any, client_id: Any) -> dict[str, Any]:
+    """``{"break_glass": grant id}`` when the requesting person acts on this client under a live
+    emergency grant, so the admins' review sees every read and write made with it."""
+    if request is None or actor is not None or not client_id:
+        return {}
+    from kithkin.accounts.access import break_glass_detail
+
+    return break_glass_detail(getattr(request, "user", None) or AnonymousUser(), client_id) or {}
+
+
 def record(
     request: HttpRequest | None,
     *,
@@ -51,10 +62,14 @@ def record(
     actor: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. ``detail`` must never hold client data: ids and counts."""
+    """Append one event to the chain. ``detail`` must never hold client data: ids and counts.
+    An event about a client, by someone holding a live break-glass grant for that client, is
+    tagged with the grant's id."""
     actor_id, actor_role = _actor(request, actor)
     if client is not None:
         client_id = client.pk
+    if not (detail and "break_glass" in detail):
+        detail = {**(detail or {}), **_break_glass_tag(request, actor, client_id)}
     practice_id = client.practice_id if client is not None else None
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
