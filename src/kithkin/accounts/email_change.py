@@ -6,6 +6,10 @@ signed-in person and confirmed (``confirm``), within 24 hours, and only if no ot
 taken the address meanwhile. The old address is then told. A typo, or an address someone else
 controls, therefore never locks anybody out of their account.
 
+If another account already uses the address, the page says exactly what it says for a free one
+(so it cannot be used to learn who has an account), and the address's owner gets a note that
+nothing changed instead of a link.
+
 The link carries ``signing.dumps({"c": <change id>, "s": <secret>})``; only sha256(secret) is
 stored. Audit rows hold ids only, never addresses.
 """
@@ -64,8 +68,11 @@ def confirm_url(token: str) -> str:
 
 def request_change(request: HttpRequest, new_email: str) -> EmailChange:
     """Record the wish and mail the link to the new address. An earlier open request of the
-    same person is withdrawn: only the latest link works."""
+    same person is withdrawn: only the latest link works. When another account uses the
+    address, the request is recorded the same way but can never be confirmed: its owner is told
+    instead, and no link exists."""
     user = _user(request)
+    in_use = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists()
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -83,7 +90,11 @@ def request_change(request: HttpRequest, new_email: str) -> EmailChange:
             action="account.email_change.requested",
             object_type="user",
             object_id=user.pk,
+            detail={"address_in_use": True} if in_use else None,
         )
+        if in_use:
+            _mail_after_commit("email_in_use", {"site_url": settings.SITE_URL}, new_email)
+            return change
         token = signing.dumps({"c": change.pk.hex, "s": secret}, salt=SALT)
         context = {
             "name": user.display_name,

@@ -102,9 +102,7 @@ class EmailChangeForm(forms.Form):
         email = str(self.cleaned_data["email"]).strip().lower()
         if email == self.user.email.lower():
             raise forms.ValidationError(_("That is already your email address."), code="unchanged")
-        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
-            # The same words for any address that cannot be used: nothing about other accounts.
-            raise forms.ValidationError(
-                _("You can't use that address. Please choose another."), code="unavailable"
-            )
+        # An address another account uses is not refused here: the page would then tell anyone
+        # signed in which addresses have accounts. email_change.request_change tells the
+        # address's owner instead, and no link is sent.
         return email
