@@ -47,6 +47,19 @@ def test_it_asks_for_the_password_before_the_email_page_and_comes_back(world: Wo
     assert (event.outcome, event.actor_id) == ("success", world.client_a_user.pk)
 
 
+def test_cancel_leads_only_to_a_page_on_this_site(world: World) -> None:
+    http = signed_in(world.client_a_user)
+    page = http.get(reverse("reauth") + "?next=/settings/email/").content.decode()
+    assert f'href="{reverse("settings")}">Cancel' in page
+    elsewhere = http.get(reverse("reauth") + "?cancel=https://evil.example/").content.decode()
+    assert "evil.example" not in elsewhere
+    assert f'href="{reverse("settings")}">Cancel' in elsewhere
+    # A stranger is sent to sign in, whatever the link says.
+    assert HttpClient().get(reverse("reauth") + "?cancel=/")["Location"].startswith(
+        reverse("login")
+    )
+
+
 def test_it_refuses_a_wrong_password_calmly_and_audits_it(world: World) -> None:
     http = signed_in(world.client_a_user)
     response = http.post(reverse("reauth"), {"password": "not it at all"})

@@ -281,6 +281,10 @@ def test_erasing_asks_the_admin_to_confirm_who_they_are_again(
     assert Client.objects.filter(pk=client.pk).exists()
     wrong = http.post(posted["Location"], {"password": "not the passphrase", "code": "000000"})
     assert wrong.status_code == 200
+    # "Cancel" leads back to the client, not to the admin's own settings, even after a mistake.
+    overview = reverse("client_overview", kwargs={"client_id": client.pk})
+    assert f'href="{overview}">Cancel' in wrong.content.decode()
+    assert "This step needs extra care" in wrong.content.decode()
     assert http.get(erase_url(client, "confirm"))["Location"].startswith(reverse("reauth"))
     back = http.post(
         posted["Location"], {"password": PASSWORD, "code": code_for(device_of(world.admin))}

@@ -339,16 +339,22 @@ def has_recent_auth(request: HttpRequest, max_age_seconds: int = REAUTH_SECONDS)
 
 
 def require_recent_auth(
-    request: HttpRequest, max_age_seconds: int = REAUTH_SECONDS, *, back: str = ""
+    request: HttpRequest,
+    max_age_seconds: int = REAUTH_SECONDS,
+    *,
+    back: str = "",
+    cancel: str = "",
 ) -> HttpResponse | None:
     """None when the person proved who they are in the last ``max_age_seconds``; otherwise a
     redirect to the re-authentication page, which comes back afterwards to ``back``, or to this
-    page when it was a GET (a form post cannot be replayed: Settings, unless told where)."""
+    page when it was a GET (a form post cannot be replayed: Settings, unless told where). Its
+    Cancel leads to ``cancel`` (default Settings)."""
     if has_recent_auth(request, max_age_seconds):
         return None
     if not back:
         back = request.get_full_path() if request.method == "GET" else reverse("settings")
-    return HttpResponseRedirect(f"{reverse('reauth')}?{urlencode({'next': back})}")
+    query = {"next": back, **({"cancel": cancel} if cancel else {})}
+    return HttpResponseRedirect(f"{reverse('reauth')}?{urlencode(query)}")
 
 
 def reauthenticate(request: HttpRequest, password: str, code: str) -> Outcome:
@@ -377,9 +383,10 @@ def reauthenticate(request: HttpRequest, password: str, code: str) -> Outcome:
     return result
 
 
-def safe_next(request: HttpRequest, default: str) -> str:
-    """The ``next`` address if it stays on this site, else ``default``."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
+def safe_next(request: HttpRequest, default: str, *, name: str = "next") -> str:
+    """The ``next`` address (or another parameter's) if it stays on this site, else
+    ``default``."""
+    candidate = request.POST.get(name) or request.GET.get(name) or ""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -184,10 +184,11 @@ def reauth(request: HttpRequest) -> HttpResponse:
             return redirect(mfa.safe_next(request, reverse("settings")))
         form.add_error(None, str(WRONG_REAUTH))
     next_url = mfa.safe_next(request, reverse("settings"))
+    cancel_url = mfa.safe_next(request, reverse("settings"), name="cancel")
     return render(
         request,
         "accounts/mfa/reauth.html",
-        {"form": form, "next": next_url, "needs_code": needs_code},
+        {"form": form, "next": next_url, "cancel": cancel_url, "needs_code": needs_code},
     )
 
 

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -240,7 +241,11 @@ def client_erase_confirm(request: HttpRequest, client_id: UUID) -> HttpResponse:
         return redirect("client_overview", client_id=client.pk)
     # Erasing cannot be undone: the admin confirms who they are first (password, and code),
     # before the page opens and again if that was more than a few minutes before the post.
-    if refusal := mfa.require_recent_auth(request, back=request.path):
+    if refusal := mfa.require_recent_auth(
+        request,
+        back=request.path,
+        cancel=reverse("client_overview", kwargs={"client_id": client.pk}),
+    ):
         return refusal
     form = ErasureConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
