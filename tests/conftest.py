@@ -11,10 +11,9 @@ from django.db import connection
 from django.test import Client as HttpClient
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, settings
 
-from kithkin.accounts.models import Client, Membership, Practice, Role, User
+from kithkin.accounts.models import AuthenticatorDevice, Client, Membership, Practice, Role, User
 from kithkin.security import throttle
 from tests import factories
 
@@ -90,10 +89,10 @@ def signed_in(user: User) -> HttpClient:
     http = HttpClient()
     http.force_login(user)
     is_staff = Membership.objects.filter(user=user).exists()
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if is_staff or device is not None:
         if device is None:
-            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            device = AuthenticatorDevice.objects.create(user=user, name="test", confirmed=True)
         session = http.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()

@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
-    # Two-step sign-in: TOTP authenticator apps, and single-use recovery codes.
+    # Two-step sign-in: TOTP authenticator apps, and single-use recovery codes. Apps live in
+    # accounts.AuthenticatorDevice (key encrypted); otp_totp stays for the code it lends and
+    # for migration accounts 0004, which emptied its plain-key table.
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",

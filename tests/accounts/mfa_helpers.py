@@ -8,13 +8,12 @@ import time
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kithkin.accounts.models import User
+from kithkin.accounts.models import AuthenticatorDevice, User
 from tests.factories import PASSWORD
 
 
-def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
+def code_for(device: AuthenticatorDevice, steps_ahead: int = 0) -> str:
     """The code the person's app shows now (or ``steps_ahead`` 30-second steps later, which the
     server accepts one step either way: a second sign-in within one step needs a fresh code)."""
     device.refresh_from_db()
@@ -23,7 +22,7 @@ def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def unused_code(device: TOTPDevice) -> str:
+def unused_code(device: AuthenticatorDevice) -> str:
     """A code the device accepts now: this step's, or the next step's if this one was used
     (each code works once, and a test may sign the same person in twice within 30 seconds)."""
     device.refresh_from_db()
@@ -32,20 +31,20 @@ def unused_code(device: TOTPDevice) -> str:
     return code_for(device, 1 if totp.t() <= device.last_t else 0)
 
 
-def wrong_code(device: TOTPDevice) -> str:
+def wrong_code(device: AuthenticatorDevice) -> str:
     """A 6-digit code the device rejects now."""
     accepted = {code_for(device, step) for step in (-1, 0, 1)}
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in accepted)
 
 
-def device_of(user: User) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+def device_of(user: User) -> AuthenticatorDevice:
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
     assert device is not None, f"{user} has no authenticator device"
     return device
 
 
-def confirmed_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+def confirmed_device(user: User) -> AuthenticatorDevice:
+    return AuthenticatorDevice.objects.create(user=user, name="authenticator", confirmed=True)
 
 
 def password_only(user: User, http: HttpClient | None = None) -> HttpClient:
@@ -60,11 +59,11 @@ def recovery_codes_in(body: str) -> list[str]:
     return re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>", body)
 
 
-def enrol_through_the_pages(http: HttpClient, user: User) -> tuple[TOTPDevice, list[str]]:
+def enrol_through_the_pages(http: HttpClient, user: User) -> tuple[AuthenticatorDevice, list[str]]:
     """Open the set-up page, confirm with the app's code, and return the device and codes."""
     page = http.get(reverse("mfa_enrol"))
     assert page.status_code == 200, page.status_code
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=False)
     response = http.post(reverse("mfa_enrol"), {"code": code_for(device)})
     assert response.status_code == 200, response.status_code
     codes = recovery_codes_in(response.content.decode())

@@ -10,9 +10,9 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts import mfa
+from kithkin.accounts.models import AuthenticatorDevice
 from kithkin.audit.models import AuditEvent
 from tests.accounts.mfa_helpers import (
     code_for,
@@ -35,14 +35,14 @@ def events(action: str, user_id: int) -> list[tuple[str, dict[str, object]]]:
 def test_it_shows_a_qr_code_and_the_key_to_type(world: World) -> None:
     http = password_only(world.clinician)
     body = http.get(reverse("mfa_enrol")).content.decode()
-    device = TOTPDevice.objects.get(user=world.clinician, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=world.clinician, confirmed=False)
     assert 'src="data:image/svg+xml' in body
     assert mfa.secret_for_typing(device) in body
     assert re.fullmatch(r"([A-Z2-7]{4} ){7}[A-Z2-7]{4}", mfa.secret_for_typing(device))
     assert "<script" not in body and "style=" not in body
     # Reloading shows the same key: the pending device is reused, not replaced.
     http.get(reverse("mfa_enrol"))
-    assert TOTPDevice.objects.filter(user=world.clinician).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=world.clinician).count() == 1
 
 
 def test_it_enrols_staff_and_shows_ten_recovery_codes_once(world: World) -> None:
@@ -71,7 +71,7 @@ def test_it_enrols_staff_and_shows_ten_recovery_codes_once(world: World) -> None
 def test_it_refuses_a_wrong_code_when_setting_up(world: World) -> None:
     http = password_only(world.clinician)
     http.get(reverse("mfa_enrol"))
-    device = TOTPDevice.objects.get(user=world.clinician)
+    device = AuthenticatorDevice.objects.get(user=world.clinician)
     response = http.post(reverse("mfa_enrol"), {"code": wrong_code(device)})
     assert response.status_code == 200
     assert "That code did not work" in response.content.decode()
@@ -183,7 +183,7 @@ def test_it_replaces_a_device_and_the_old_one_stops_working(world: World) -> Non
     )
     new_device, new_codes = enrol_through_the_pages(http, world.clinician)
     assert new_device.pk != old_device.pk
-    assert not TOTPDevice.objects.filter(pk=old_device.pk).exists()
+    assert not AuthenticatorDevice.objects.filter(pk=old_device.pk).exists()
     assert http.get(reverse("home")).status_code == 200  # this session stays through
     assert events("mfa.enrol", world.clinician.pk)[-1] == ("success", {"replaced": True})
     later = password_only(world.clinician)

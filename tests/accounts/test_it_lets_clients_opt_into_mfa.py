@@ -7,9 +7,9 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts import mfa
+from kithkin.accounts.models import AuthenticatorDevice
 from kithkin.audit.models import AuditEvent
 from tests.accounts.mfa_helpers import (
     code_for,
@@ -39,7 +39,7 @@ def test_it_lets_a_client_opt_in_after_confirming_her_password(world: World) -> 
     first = http.get(reverse("mfa_enrol"))
     assert first.status_code == 302
     assert first["Location"].startswith(reverse("reauth"))
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     reauthenticate(http)
     device, _codes = enrol_through_the_pages(http, user)
     assert mfa.is_enrolled(user) and mfa.needs_mfa(user)
@@ -74,7 +74,7 @@ def test_it_lets_a_client_turn_it_off_after_confirming_it_is_her(world: World) -
     assert "Turn off two-step sign-in" in http.get(reverse("mfa_remove")).content.decode()
     response = http.post(reverse("mfa_remove"))
     assert response.status_code == 302 and response["Location"] == reverse("settings")
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     assert not StaticDevice.objects.filter(user=user).exists()
     assert AuditEvent.objects.filter(action="mfa.remove", actor_id=user.pk, outcome="success")
     assert http.get(reverse("home")).status_code == 200
@@ -90,7 +90,7 @@ def test_it_never_lets_staff_turn_it_off(world: World) -> None:
     assert "Turn off two-step sign-in" not in page
     response = http.post(reverse("mfa_remove"))
     assert response.status_code == 302 and response["Location"] == reverse("settings")
-    assert TOTPDevice.objects.filter(user=world.clinician, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=world.clinician, confirmed=True).exists()
     # And the service refuses on its own, audited, whatever view calls it.
     from django.test import RequestFactory
 

@@ -55,8 +55,8 @@ def test_cancel_leads_only_to_a_page_on_this_site(world: World) -> None:
     assert "evil.example" not in elsewhere
     assert f'href="{reverse("settings")}">Cancel' in elsewhere
     # A stranger is sent to sign in, whatever the link says.
-    assert HttpClient().get(reverse("reauth") + "?cancel=/")["Location"].startswith(
-        reverse("login")
+    assert (
+        HttpClient().get(reverse("reauth") + "?cancel=/")["Location"].startswith(reverse("login"))
     )
 
 

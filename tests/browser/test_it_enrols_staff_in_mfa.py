@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kithkin.accounts.models import AuthenticatorDevice
 from tests.browser.conftest import NO_CHROMIUM
 
 if not Path("/usr/bin/chromium").exists():
@@ -77,7 +77,7 @@ def test_it_enrols_a_clinician_and_signs_her_in_with_a_code(
     ).to_be_visible()
 
     # 3. The app's code: recovery codes, shown once.
-    pending = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    pending = AuthenticatorDevice.objects.get(user=clinician, confirmed=False)
     page.get_by_label("6-digit code").fill(code_for(pending))
     page.get_by_role("button", name="Confirm and continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
@@ -120,7 +120,7 @@ def test_it_keeps_a_strangers_password_only_session_out_of_client_pages(
 ) -> None:
     """A clinician of another practice who has only typed a password is held at the code step,
     whatever page she asks for."""
-    TOTPDevice.objects.create(user=world.stranger, name="authenticator", confirmed=True)
+    AuthenticatorDevice.objects.create(user=world.stranger, name="authenticator", confirmed=True)
     password_step(page, world.stranger.email)
     assert urlsplit(page.url).path == reverse("mfa_verify")
     page.goto(f"/clients/{world.other_client.pk}/")

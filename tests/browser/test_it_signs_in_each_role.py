@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts import mfa
-from kithkin.accounts.models import User
+from kithkin.accounts.models import AuthenticatorDevice, User
 from tests.accounts.mfa_helpers import device_of, unused_code
 from tests.browser.conftest import NO_CHROMIUM
 from tests.factories import PASSWORD
@@ -50,7 +49,7 @@ def sign_in(page: Page, user: User, password: str = PASSWORD) -> None:
     device made for them here if they have none (tests/browser/test_it_enrols_staff_in_mfa.py
     walks the setting-up pages themselves)."""
     if mfa.is_staff(user) and not mfa.is_enrolled(user):
-        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        AuthenticatorDevice.objects.create(user=user, name="test", confirmed=True)
     page.goto("/accounts/login/")
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(password)

@@ -9,10 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts.mfa import DEMO_DEVICE_NAME
-from kithkin.accounts.models import User
+from kithkin.accounts.models import AuthenticatorDevice, User
 from kithkin.cli import login_box, main
 from kithkin.demo import generator
 from kithkin.demo.mfa import current_code, ensure_staff_mfa
@@ -32,10 +31,12 @@ def test_it_sets_up_every_demo_staff_member_and_no_client(world: World) -> None:
     )
     assert staff.count() >= 3
     for user in staff:
-        assert TOTPDevice.objects.filter(user=user, name=DEMO_DEVICE_NAME, confirmed=True).exists()
+        assert AuthenticatorDevice.objects.filter(
+            user=user, name=DEMO_DEVICE_NAME, confirmed=True
+        ).exists()
     client = User.objects.get(email=generator.CLIENT_EMAIL)
     member = User.objects.get(email=generator.MEMBER_EMAIL)
-    assert not TOTPDevice.objects.filter(user__in=[client, member]).exists()
+    assert not AuthenticatorDevice.objects.filter(user__in=[client, member]).exists()
     assert current_code(generator.CLIENT_EMAIL) is None
 
 
@@ -67,7 +68,7 @@ def test_it_refuses_codes_for_real_accounts(
     """A stranger's (or any real person's) device never yields a code here, even if it were
     named like a demo device."""
     seed(clients=4)
-    TOTPDevice.objects.create(user=world.stranger, name=DEMO_DEVICE_NAME, confirmed=True)
+    AuthenticatorDevice.objects.create(user=world.stranger, name=DEMO_DEVICE_NAME, confirmed=True)
     assert current_code(world.stranger.email) is None
     assert current_code("nobody@demo.kithkin.test") is None
     # The command: the environment it sets is put back after the test.
@@ -82,12 +83,12 @@ def test_it_refuses_codes_for_real_accounts(
 
 def test_it_gives_devices_to_a_demo_loaded_before_two_step_sign_in(world: World) -> None:
     seed(clients=4)
-    TOTPDevice.objects.filter(name=DEMO_DEVICE_NAME).delete()
+    AuthenticatorDevice.objects.filter(name=DEMO_DEVICE_NAME).delete()
     seed(clients=4)  # "already loaded": only fills in the devices
     admin = User.objects.get(email=generator.ADMIN_EMAIL)
-    assert TOTPDevice.objects.filter(user=admin, name=DEMO_DEVICE_NAME).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=admin, name=DEMO_DEVICE_NAME).count() == 1
     assert ensure_staff_mfa() == 0
-    assert not TOTPDevice.objects.filter(user=world.clinician).exists()
+    assert not AuthenticatorDevice.objects.filter(user=world.clinician).exists()
 
 
 def test_it_tells_demo_users_how_to_get_a_code() -> None:

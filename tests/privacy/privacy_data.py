@@ -12,6 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts.models import (
+    AuthenticatorDevice,
     BreakGlassAccess,
     Client,
     EmailChange,
@@ -206,7 +207,9 @@ def fill_record(client: Client, staff: User, tag: str) -> Canaries:
         user_agent="Firefox",
     )
     EmailChange.objects.create(user=user, new_email=f"new-{tag}@example.test", secret_hash="0" * 64)
-    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    AuthenticatorDevice.objects.create(user=user, name="phone", confirmed=True)
+    # django-otp's own table is emptied by accounts 0004 but still exists: still covered.
+    TOTPDevice.objects.create(user=user, name="old phone", confirmed=False)
     backup = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
     StaticToken.objects.create(device=backup, token=f"tok{tag}"[:16])
 

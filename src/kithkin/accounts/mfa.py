@@ -34,10 +34,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts.access import roles_of
-from kithkin.accounts.models import Role, User
+from kithkin.accounts.models import AuthenticatorDevice, Role, User
 from kithkin.audit import services as audit
 from kithkin.security import throttle
 
@@ -74,7 +73,7 @@ def is_enrolled(user: Any) -> bool:
     """Has a confirmed authenticator app."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return bool(AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def needs_mfa(user: Any) -> bool:
@@ -137,7 +136,9 @@ def check_code(user: User, code: str) -> Device | None:
     if _SIX_DIGITS.fullmatch(typed):
         with transaction.atomic():
             # Locked, so one code cannot be accepted twice by simultaneous requests.
-            for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+            for device in AuthenticatorDevice.objects.select_for_update().filter(
+                user=user, confirmed=True
+            ):
                 if device.verify_token(typed):
                     return device
         return None
@@ -196,26 +197,28 @@ def verify(request: HttpRequest, code: str) -> Outcome:
 # ---------------------------------------------------------------- enrolment
 
 
-def start_enrolment(user: User) -> TOTPDevice:
+def start_enrolment(user: User) -> AuthenticatorDevice:
     """An unconfirmed device with a fresh secret; the same one again until it is confirmed, so
     reloading the page does not change the QR code being scanned."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False, name=DEVICE_NAME).first()
+    device = AuthenticatorDevice.objects.filter(
+        user=user, confirmed=False, name=DEVICE_NAME
+    ).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        device = AuthenticatorDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
     return device
 
 
-def pending_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=False, name=DEVICE_NAME).first()
+def pending_device(user: User) -> AuthenticatorDevice | None:
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=False, name=DEVICE_NAME).first()
 
 
-def secret_for_typing(device: TOTPDevice) -> str:
+def secret_for_typing(device: AuthenticatorDevice) -> str:
     """The secret in base32, in groups of four, for typing into an app by hand."""
     secret = base64.b32encode(device.bin_key).decode()
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-def qr_data_uri(device: TOTPDevice) -> str:
+def qr_data_uri(device: AuthenticatorDevice) -> str:
     """The otpauth:// address as an SVG QR code in a data: URI (allowed by the CSP's img-src)."""
     return str(segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2))
 
@@ -233,7 +236,9 @@ def _replace_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def confirm_enrolment(request: HttpRequest, device: TOTPDevice, code: str) -> list[str] | None:
+def confirm_enrolment(
+    request: HttpRequest, device: AuthenticatorDevice, code: str
+) -> list[str] | None:
     """Confirm ``device`` with a code from the app. On success it replaces any earlier device,
     the session counts as verified with it, and ten new recovery codes are returned (to be shown
     once). None when the code is wrong; raises :class:`TooManyTries` when over the limit."""
@@ -252,12 +257,12 @@ def confirm_enrolment(request: HttpRequest, device: TOTPDevice, code: str) -> li
         raise TooManyTries
     typed = _digits(code)
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        locked = AuthenticatorDevice.objects.select_for_update().get(pk=device.pk)
         if not (_SIX_DIGITS.fullmatch(typed) and locked.verify_token(typed)):
             ok = False
         else:
             ok = True
-            replaced = TOTPDevice.objects.filter(user=user).exclude(pk=locked.pk)
+            replaced = AuthenticatorDevice.objects.filter(user=user).exclude(pk=locked.pk)
             had_device = replaced.filter(confirmed=True).exists()
             replaced.delete()
             locked.confirmed = True
@@ -299,7 +304,7 @@ def regenerate_recovery_codes(request: HttpRequest) -> list[str]:
     if isinstance(request.user.otp_device, StaticDevice):  # type: ignore[union-attr]
         # The session was verified with a recovery code from the set just removed: keep it
         # verified with the app device instead of signing the person out under their feet.
-        app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        app = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
         if app is not None:
             otp_login(request, app)
     return codes
@@ -319,7 +324,7 @@ def remove_mfa(request: HttpRequest) -> bool:
         )
         return False
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
+        AuthenticatorDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         audit.record(request, action="mfa.remove", object_type="user", object_id=user.pk)
     request.session.pop(DEVICE_ID_SESSION_KEY, None)

@@ -14,6 +14,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 
 from kithkin.core.fields import EncryptedTextField
 
@@ -49,7 +51,8 @@ class Role(models.TextChoices):
     MEMBER = "member", _("Network member")
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-otp's Device is untyped, so the plugin cannot see its ``user`` relation's manager.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """Anyone who can sign in. What they may do comes from the objects they are bound to:
     a staff membership, a client record, or network memberships."""
 
@@ -340,3 +343,29 @@ class EmailChange(models.Model):
             and self.withdrawn_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP), as django-otp's ``TOTPDevice`` but with the shared secret
+    encrypted at rest: a copy of the database, or of a backup, must not be enough to make a
+    person's sign-in codes. The code checks are django-otp's own, borrowed rather than copied."""
+
+    key = EncryptedTextField(default=default_key, validators=[key_validator])
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    bin_key = TOTPDevice.bin_key
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+    if TYPE_CHECKING:  # django-otp is untyped; its DeviceManager is a Manager of this model
+        objects: ClassVar[models.Manager[AuthenticatorDevice]]
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")

@@ -33,13 +33,14 @@ def _signed_in(user: Any, *, staff: bool) -> dict[str, str]:
     from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client as TestClient
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kithkin.accounts.models import AuthenticatorDevice
 
     browser = TestClient()
     browser.force_login(user)
     key = browser.cookies[settings.SESSION_COOKIE_NAME].value
     if staff:
-        device, _ = TOTPDevice.objects.get_or_create(
+        device, _ = AuthenticatorDevice.objects.get_or_create(
             user=user, name="Benchmark", defaults={"confirmed": True}
         )
         session = SessionStore(key)

@@ -119,9 +119,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     # Staff pass two-step sign-in before any page: give the benchmark's session its second
     # step the way django_otp.login does (a throwaway database, a made-up clinician).
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.create(user=clinician, name="bench", confirmed=True)
+    from kithkin.accounts.models import AuthenticatorDevice
+
+    device = AuthenticatorDevice.objects.create(user=clinician, name="bench", confirmed=True)
     session = http.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -7,10 +7,9 @@ import time
 
 from django.db.models import Q
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kithkin.accounts.mfa import DEMO_DEVICE_NAME
-from kithkin.accounts.models import Membership, User
+from kithkin.accounts.models import AuthenticatorDevice, Membership, User
 
 
 def _demo_domain() -> str:
@@ -20,8 +19,8 @@ def _demo_domain() -> str:
 
 
 def _give_devices(users: list[User]) -> int:
-    TOTPDevice.objects.bulk_create(
-        [TOTPDevice(user=user, name=DEMO_DEVICE_NAME, confirmed=True) for user in users]
+    AuthenticatorDevice.objects.bulk_create(
+        [AuthenticatorDevice(user=user, name=DEMO_DEVICE_NAME, confirmed=True) for user in users]
     )
     return len(users)
 
@@ -41,7 +40,7 @@ def ensure_staff_mfa() -> int:
         User.objects.filter(
             email__endswith=_demo_domain(), pk__in=Membership.objects.values("user")
         )
-        .exclude(pk__in=TOTPDevice.objects.filter(confirmed=True).values("user"))
+        .exclude(pk__in=AuthenticatorDevice.objects.filter(confirmed=True).values("user"))
         .order_by("pk")
     )
     return _give_devices(list(staff))
@@ -51,7 +50,7 @@ def current_code(email: str) -> str | None:
     """The code a demo staff member's app would show now, or None for any account the demo
     loader did not set up (real accounts never get a code from here)."""
     device = (
-        TOTPDevice.objects.filter(
+        AuthenticatorDevice.objects.filter(
             Q(user__email__iexact=email.strip()),
             user__email__endswith=_demo_domain(),
             name=DEMO_DEVICE_NAME,

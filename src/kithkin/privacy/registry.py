@@ -109,6 +109,12 @@ REGISTRY: dict[str, Entry] = {
     "accounts.emailchange": Rule(
         "user__client_record", scope=Scope.ACCOUNT, exclude=frozenset({"secret_hash"})
     ),
+    "accounts.authenticatordevice": Rule(
+        "user__client_record",
+        scope=Scope.ACCOUNT,
+        exclude=frozenset({"key", "throttling_failure_timestamp", "last_t", "drift"}),
+    ),
+    # django-otp's plain-key table: emptied by accounts 0004 (keys now encrypted), kept covered.
     "otp_totp.totpdevice": Rule(
         "user__client_record",
         scope=Scope.ACCOUNT,
