@@ -17,6 +17,7 @@ from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
 from kithkin.accounts.models import Client, Role
+from kithkin.audit import services as audit
 from kithkin.audit.models import AuditEvent
 from kithkin.network.models import Person
 from kithkin.privacy import export, registry
@@ -198,9 +199,14 @@ def test_its_query_count_does_not_grow_with_the_record(
         person = factories.person_of(client, f"Extra {n}")
         factories.contact(person)
         factories.submitted_response(client, "gad7")
+    # A long access history too (more events than one chunk), by several people.
+    for n in range(export.CHUNK_SIZE + 20):
+        who = (world.clinician, world.member, world.stranger)[n % 3]
+        audit.record(None, actor=who, action="client.view", object_type="client", client=client)
     assert queries_for_export(client) == small
-    # About one query per table, plus a handful for labels and the FHIR bundle.
-    assert small <= len(registry.tables()) + 8
+    # About one query per table (the access history is one more), plus a handful for labels and
+    # the FHIR bundle.
+    assert small <= len(registry.tables()) + 1 + 8
 
 
 @pytest.mark.django_db

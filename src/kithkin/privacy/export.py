@@ -6,6 +6,11 @@ it. Rows are read in chunks (one query per table) and written straight into a te
 so memory stays bounded however long the record is. Encrypted fields are written decrypted: it
 is the client's own data. People other than the client appear only as labels: the care team and
 practice staff by name, network members as "network member N", anyone else as "someone else".
+
+One more table, ``audit.access_history``, is her accounting of disclosures (GDPR art. 15, HIPAA):
+each audit event naming her (``client_id``), as when, who (the same labels), their role then,
+the action, the kind of thing, the outcome, and whether it was made under emergency access. The
+IP address, the hash chain and the event's ``detail`` (ids of other things) are never written.
 """
 
 from __future__ import annotations
@@ -22,16 +27,29 @@ from decimal import Decimal
 from typing import IO, Any
 from uuid import UUID
 
+from django.db.models import BooleanField, Case, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kithkin.accounts.models import CareTeamMember, Client, Membership, NetworkMember, Practice
+from kithkin.audit.models import AuditEvent
 from kithkin.privacy import fhir
 from kithkin.privacy.registry import WITHHELD, Table, tables
 
 CHUNK_SIZE = 500
 FORMAT_VERSION = 1
+
+ACCESS_HISTORY = "audit.access_history"
+ACCESS_HISTORY_COLUMNS = (
+    "when",
+    "who",
+    "role",
+    "action",
+    "object_type",
+    "outcome",
+    "emergency_access",
+)
 
 
 @dataclass
@@ -66,6 +84,11 @@ class People:
 
     def user(self, user_id: Any) -> str:
         return self.labels.get(int(user_id), _("someone else"))
+
+    def actor(self, actor_id: int | None) -> str:
+        """Who caused an audit event: a person's label, or nobody signed in (a reminder sent by
+        Kithkin itself, say)."""
+        return _("no one signed in") if actor_id is None else self.user(actor_id)
 
     def practice(self, practice_id: Any) -> str:
         return self.practice_name if practice_id == self.practice_id else _("another practice")
@@ -113,6 +136,61 @@ def _rows(table: Table, client: Client, people: People) -> Iterator[dict[str, An
         yield row
 
 
+def _access_history(client: Client, people: People) -> Iterator[dict[str, Any]]:
+    """The audit events naming this client, oldest first, in one chunked query. Whether an event
+    was made under emergency access is worked out in the database, so ``detail`` is never read."""
+    events = (
+        AuditEvent.objects.for_client(client.pk)
+        .annotate(
+            emergency=Case(
+                When(detail__has_key="break_glass", then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("id")
+        .values_list(
+            "occurred_at", "actor_id", "actor_role", "action", "object_type", "outcome", "emergency"
+        )
+    )
+    for occurred_at, actor_id, role, action, object_type, outcome, emergency in events.iterator(
+        chunk_size=CHUNK_SIZE
+    ):
+        yield {
+            "when": _plain(occurred_at),
+            "who": people.actor(actor_id),
+            "role": role,
+            "action": action,
+            "object_type": object_type,
+            "outcome": outcome,
+            "emergency_access": bool(emergency),
+        }
+
+
+def _write_table(
+    archive: zipfile.ZipFile,
+    data: IO[str],
+    label: str,
+    header: list[str],
+    rows: Iterator[dict[str, Any]],
+) -> int:
+    """One table: its key in data.json and its CSV file. Returns the number of rows."""
+    data.write(",\n" + json.dumps(label) + ": [")
+    count = 0
+    with archive.open(f"csv/{label}.csv", "w", force_zip64=True) as raw_csv:
+        text = io.TextIOWrapper(raw_csv, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        writer.writerow(header)
+        for row in rows:
+            data.write(("\n" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
+            writer.writerow([_cell(row[name]) for name in header])
+            count += 1
+        text.flush()
+        text.detach()
+    data.write("]")
+    return count
+
+
 def write_export(client: Client, *, include_notes: bool, out: IO[bytes]) -> ExportSummary:
     """Write the zip for ``client`` into ``out``."""
     summary = ExportSummary(notes_included=include_notes)
@@ -133,26 +211,23 @@ def write_export(client: Client, *, include_notes: bool, out: IO[bytes]) -> Expo
         data.write('{"about": ' + json.dumps(about, ensure_ascii=False))
         for table in tables():
             left_out = table.rule.psychotherapy_notes and not include_notes
-            header = [f.name for f in table.columns()]
-            data.write(",\n" + json.dumps(table.label) + ": [")
-            count = 0
-            with archive.open(f"csv/{table.label}.csv", "w", force_zip64=True) as raw_csv:
-                text = io.TextIOWrapper(raw_csv, encoding="utf-8", newline="")
-                writer = csv.writer(text)
-                writer.writerow(header)
-                if not left_out:
-                    for row in _rows(table, client, people):
-                        data.write(
-                            ("\n" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False)
-                        )
-                        writer.writerow([_cell(row[name]) for name in header])
-                        count += 1
-                text.flush()
-                text.detach()
-            data.write("]")
+            rows = iter(()) if left_out else _rows(table, client, people)
+            count = _write_table(
+                archive, data, table.label, [f.name for f in table.columns()], rows
+            )
             summary.tables += 1
             summary.rows += count
             summary.per_table[table.label] = count
+        count = _write_table(
+            archive,
+            data,
+            ACCESS_HISTORY,
+            list(ACCESS_HISTORY_COLUMNS),
+            _access_history(client, people),
+        )
+        summary.tables += 1
+        summary.rows += count
+        summary.per_table[ACCESS_HISTORY] = count
         data.write("}\n")
         data.flush()
         data.detach()
@@ -172,7 +247,7 @@ def write_export(client: Client, *, include_notes: bool, out: IO[bytes]) -> Expo
                     "client": client,
                     "now": now,
                     "summary": summary,
-                    "tables": [(t.label, summary.per_table[t.label]) for t in tables()],
+                    "tables": list(summary.per_table.items()),
                 },
             ),
         )
