@@ -10,8 +10,9 @@ Access runs practice → care team → client → grant:
 Views never call ``Model.objects.get`` on client data: they call :func:`get_client` or
 :func:`get_scoped`, which filter by these rules, audit the read, and turn a miss into a 404
 (audited as denied) so that a stranger cannot tell "not yours" from "does not exist".
-Every read made while the reader holds a live break-glass grant for that client carries
-``detail={"break_glass": <grant id>}``, so an admin can review what emergency access opened.
+Every audit event a person causes about a client while holding a live break-glass grant for
+that client carries ``detail={"break_glass": <grant id>}`` (added by ``audit.services.record``),
+so an admin can review what emergency access opened and changed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from kithkin.accounts.models import (
     CareTeamMember,
     Client,
     Membership,
+    NetworkMember,
     Role,
     User,
 )
@@ -50,26 +52,53 @@ class Purpose(enum.Enum):
 def membership_of(user: User | AnonymousUser) -> Membership | None:
     if not user.is_authenticated:
         return None
+    roles_of(user)  # reads the membership too, in the same query, and caches it on the user
     try:
         return user.membership
     except Membership.DoesNotExist:
         return None
 
 
+_MEMBERSHIP_FIELDS = [f.attname for f in Membership._meta.concrete_fields]
+_MEMBERSHIP_RELATION = User._meta.get_field("membership")
+
+
 def roles_of(user: User | AnonymousUser) -> set[Role]:
-    """Every role a user holds; cached on the user object for the request."""
+    """Every role a user holds; cached on the user object for the request.
+
+    One query per request for everyone (every page asks): the staff membership, whether they
+    have a client record, and whether they are a member of anyone's network."""
     if not user.is_authenticated:
         return set()
     cached: set[Role] | None = getattr(user, "_kithkin_roles", None)
     if cached is not None:
         return cached
+    assert isinstance(user, User)
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            is_client=models.Exists(Client.objects.filter(user=models.OuterRef("pk"))),
+            is_member=models.Exists(
+                NetworkMember.objects.filter(user=models.OuterRef("pk"), ended_at__isnull=True)
+            ),
+        )
+        .values("is_client", "is_member", *(f"membership__{name}" for name in _MEMBERSHIP_FIELDS))
+        .first()
+    )
     roles: set[Role] = set()
-    membership = membership_of(user)
-    if membership is not None:
+    if row is None:  # deleted while signed in: no roles
+        user._kithkin_roles = roles  # type: ignore[attr-defined]
+        return roles
+    membership = None
+    if row["membership__id"] is not None:
+        values = [row[f"membership__{name}"] for name in _MEMBERSHIP_FIELDS]
+        membership = Membership.from_db(user._state.db, _MEMBERSHIP_FIELDS, values)
         roles.add(Role(membership.role))
-    if Client.objects.filter(user=user).exists():
+    # Cached the way Django caches a fetched reverse one-to-one (None: there is none).
+    _MEMBERSHIP_RELATION.set_cached_value(user, membership)
+    if row["is_client"]:
         roles.add(Role.CLIENT)
-    if user.network_memberships.filter(ended_at__isnull=True).exists():
+    if row["is_member"]:
         roles.add(Role.MEMBER)
     user._kithkin_roles = roles  # type: ignore[attr-defined]
     return roles
