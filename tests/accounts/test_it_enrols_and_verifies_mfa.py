@@ -203,3 +203,54 @@ def test_it_refuses_a_stranger_nothing_but_sign_in(world: World) -> None:
         their_code = wrong_code(mine)
     assert http.post(reverse("mfa_verify"), {"code": their_code}).status_code == 200
     assert http.get(reverse("home")).status_code == 302
+
+
+def test_right_codes_never_use_up_the_limit(world: World) -> None:
+    """Signing in on a desk, a phone and a laptop within minutes is not guessing: a right code
+    clears the count. Only wrong codes add up to the pause, and a stranger's are her own."""
+    device = confirmed_device(world.clinician)
+    for _ in range(mfa.CODE_LIMIT + 2):
+        # Each sign-in on another device gets a fresh code (as 30 seconds later).
+        AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
+        http = password_only(world.clinician)
+        assert http.post(reverse("mfa_verify"), {"code": code_for(device)}).status_code == 302
+    # Four wrong codes, then the right one: through, and the count starts again.
+    http = password_only(world.clinician)
+    for _ in range(mfa.CODE_LIMIT - 1):
+        assert http.post(reverse("mfa_verify"), {"code": wrong_code(device)}).status_code == 200
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    assert http.post(reverse("mfa_verify"), {"code": code_for(device)}).status_code == 302
+    # The stranger's wrong codes pause only the stranger.
+    stranger_device = confirmed_device(world.stranger)
+    stranger = password_only(world.stranger)
+    for _ in range(mfa.CODE_LIMIT):
+        stranger.post(reverse("mfa_verify"), {"code": wrong_code(stranger_device)})
+    assert stranger.post(reverse("mfa_verify"), {"code": "123456"}).status_code == 429
+    AuthenticatorDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    again = password_only(world.clinician)
+    assert again.post(reverse("mfa_verify"), {"code": code_for(device)}).status_code == 302
+
+
+def test_the_pause_page_shows_nothing_before_the_second_step(world: World) -> None:
+    """The "too many tries" page, reached before the code step is passed, has no navigation and
+    no emergency-access banner naming a client: only signing out."""
+    device = confirmed_device(world.colleague)
+    verified = password_only(world.colleague)
+    verified.post(reverse("mfa_verify"), {"code": code_for(device)})
+    reason = "Police called: she is missing and they need her safety plan now"
+    opened = verified.post(
+        reverse("breakglass_open"),
+        {"client": str(world.client_a.pk), "reason": reason, "minutes": 30},
+    )
+    assert opened.status_code == 302
+    assert "Emergency access to" in verified.get(reverse("home")).content.decode()
+    # Another sign-in, password only, with wrong codes until the pause.
+    http = password_only(world.colleague)
+    for _ in range(mfa.CODE_LIMIT):
+        http.post(reverse("mfa_verify"), {"code": wrong_code(device)})
+    paused = http.post(reverse("mfa_verify"), {"code": wrong_code(device)})
+    assert paused.status_code == 429
+    body = paused.content.decode()
+    assert "Please wait a moment" in body and "Sign out" in body
+    assert "Emergency access to" not in body and "Alex Rivers" not in body
+    assert "Caseload" not in body and "Inbox" not in body

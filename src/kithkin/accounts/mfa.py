@@ -156,6 +156,12 @@ def _count_attempt(user: User) -> bool:
     return throttle.hit("otp", str(user.pk), limit=CODE_LIMIT, window_seconds=CODE_WINDOW_SECONDS)
 
 
+def _forget_attempts(user: User) -> None:
+    """A right code clears the count: the limit is for guessing, and a clinician who signs in
+    on a desk, a phone and a session-room laptop within 15 minutes is not guessing."""
+    throttle.reset("otp", str(user.pk))
+
+
 def _mark_verified(request: HttpRequest, device: Device) -> None:
     # A new session id when the session gains the second factor, as at sign-in.
     request.session.cycle_key()
@@ -186,6 +192,7 @@ def verify(request: HttpRequest, code: str) -> Outcome:
         )
         return Outcome.WRONG
     _mark_verified(request, device)
+    _forget_attempts(user)
     method = "recovery_code" if isinstance(device, StaticDevice) else "app"
     detail: dict[str, Any] = {"method": method}
     if isinstance(device, StaticDevice):
@@ -285,6 +292,7 @@ def confirm_enrolment(
         )
         return None
     _mark_verified(request, locked)
+    _forget_attempts(user)
     return codes
 
 
@@ -385,6 +393,7 @@ def reauthenticate(request: HttpRequest, password: str, code: str) -> Outcome:
     )
     if result is Outcome.VERIFIED:
         request.session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
+        throttle.reset("reauth", str(user.pk))  # as with codes: the limit is for guessing
     return result
 
 

@@ -45,6 +45,9 @@ class StaffMFARequiredMiddleware:
         match = request.resolver_match
         name = match.view_name if match else ""
         if name in ALLOWED_VIEWS or request.path_info.startswith(settings.STATIC_URL):
+            # Pages rendered here (a code step, a "too many tries" pause) show no navigation
+            # and nothing about clients until the second step is done (core/base.html).
+            request.kithkin_second_step_pending = mfa.needs_mfa(user)  # type: ignore[attr-defined]
             return None
         if not mfa.needs_mfa(user):
             return None

@@ -17,6 +17,9 @@ def _unread(user: Any) -> int:
 
 def kithkin(request: HttpRequest) -> dict[str, Any]:
     roles = roles_of(request.user) if hasattr(request, "user") else set()
+    if getattr(request, "kithkin_second_step_pending", False):
+        # Before the second step: no navigation, no inbox count, no emergency-access banner.
+        return {"second_step_pending": True, "user_roles": set(), "break_glass_grants": []}
     return {
         "user_roles": {role.value for role in roles},
         "is_staff_user": bool(roles & {Role.ADMIN, Role.CLINICIAN}),
