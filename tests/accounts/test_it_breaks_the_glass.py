@@ -28,6 +28,7 @@ from kithkin.audit import services as audit
 from kithkin.audit.models import AuditEvent, Outcome
 from kithkin.notifications import kinds
 from kithkin.notifications.models import Notification
+from kithkin.privacy.models import DataExport
 from tests import factories
 from tests.conftest import World, signed_in
 
@@ -286,6 +287,23 @@ def test_it_tags_every_write_made_under_the_grant_and_the_review_lists_it(world:
     assert http.post(quick_add, {"names": "Ed", "ring": 2, "category": "friend"}).status_code == 404
     page = signed_in(world.admin).get(REVIEW).content.decode()
     assert "Network: person: create" in page
+
+
+def test_it_does_not_let_the_holder_download_the_whole_record(world: World) -> None:
+    grant = opened(world)
+    export = reverse("privacy_client_export", kwargs={"client_id": world.client_a.pk})
+    http = signed_in(world.colleague)
+    page = http.get(export)
+    assert page.status_code == 403
+    assert "Not available under emergency access" in page.content.decode()
+    assert http.post(export, {}).status_code == 403
+    assert not DataExport.objects.exists()
+    refused = AuditEvent.objects.filter(action="privacy.export", outcome=Outcome.DENIED)
+    assert refused.count() == 2
+    assert all(e.detail.get("break_glass") == grant.pk for e in refused)
+    # The care team still can; a stranger from another practice learns nothing.
+    assert signed_in(world.clinician).get(export).status_code == 200
+    assert signed_in(world.stranger).get(export).status_code == 404
 
 
 def test_it_tells_the_admins_and_the_lead_clinician_without_naming_the_client(

@@ -152,8 +152,26 @@ def client_export(request: HttpRequest, client_id: UUID) -> HttpResponseBase:
     )
     if refused := _only(request, "GET", "POST"):
         return refused
-    policy = services.policy_for(client.practice_id)
     is_admin = _is_admin_of(request, client)
+    if not is_admin and not accounts_services.is_on_care_team(request.user, client):
+        # Reached under emergency access: that is for reading and acting for safety now, not
+        # for taking a copy of the whole record away.
+        audit.record(
+            request,
+            action="privacy.export",
+            object_type="client",
+            object_id=client.pk,
+            client=client,
+            outcome=audit.Outcome.DENIED,
+            detail={"why": "emergency_access"},
+        )
+        return render(
+            request,
+            "privacy/export_not_under_emergency_access.html",
+            {"client": client},
+            status=403,
+        )
+    policy = services.policy_for(client.practice_id)
     exporter = services.Exporter.ADMIN if is_admin else services.Exporter.CARE_TEAM
     asks_reason = is_admin and policy.notes_in_export == NotesInExport.ON_REQUEST
     form = ExportForm(request.POST if request.method == "POST" else None)
