@@ -109,6 +109,8 @@ ADMIN_PAGES = {
     "practice/emergency-access/",
     "practice/",
     "practice/staff/invite/",
+    # Staff accounts (two-step reset, ending access): the staff member travels in the POST.
+    "practice/staff/",
     "practice/clients/new/",
     "practice/privacy/",
 }

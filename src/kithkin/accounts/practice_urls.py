@@ -6,6 +6,7 @@ from kithkin.accounts import practice_views as views
 
 urlpatterns = [
     path("practice/", views.practice, name="practice"),
+    path("practice/staff/", views.practice_staff, name="practice_staff"),
     path("practice/staff/invite/", views.invite_staff, name="practice_invite_staff"),
     path("practice/clients/new/", views.client_create, name="practice_client_create"),
     path(

@@ -14,11 +14,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from kithkin.accounts import access, invitations, services
+from kithkin.accounts import access, invitations, mfa, services, staff
 from kithkin.accounts.access import Purpose
 from kithkin.accounts.invitations import AcceptanceRefused, InvitationError, Problem
 from kithkin.accounts.models import Client, Invitation, Role
@@ -77,6 +79,65 @@ def practice(request: HttpRequest) -> HttpResponse:
             "invitations": services.pending_invitations(practice),
         },
     )
+
+
+STAFF_CHANGES = {
+    "reset_two_step": (staff.reset_two_step, "staff.two_step_reset"),
+    "end_access": (staff.end_access, "staff.access_end"),
+    "restore_access": (staff.restore_access, "staff.access_restore"),
+}
+
+
+def practice_staff(request: HttpRequest) -> HttpResponse:
+    """The practice's staff accounts: reset two-step sign-in, end or restore access. The staff
+    member travels in the POST body; each change needs the admin to have confirmed who she is
+    in the last few minutes."""
+    membership = access.practice_admin_membership(request)
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "POST":
+        change = STAFF_CHANGES.get(request.POST.get("change", ""))
+        if change is None:
+            messages.error(request, _("Choose what to change."))
+            return redirect("practice_staff")
+        do, action = change
+        member = staff.staff_member(request, request.POST.get("staff"), action=action)
+        if refusal := mfa.require_recent_auth(
+            request, back=reverse("practice_staff"), cancel=reverse("practice_staff")
+        ):
+            return refusal
+        try:
+            do(request, member)
+        except staff.StaffChangeRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request, STAFF_DONE[request.POST["change"]] % {"name": member.user.display_name}
+            )
+        return redirect("practice_staff")
+    audit.record(
+        request,
+        action="practice.staff.view",
+        object_type="practice",
+        object_id=membership.practice_id,
+    )
+    return render(
+        request,
+        "accounts/practice_staff.html",
+        {"practice": membership.practice, "rows": staff.staff_rows(membership.practice)},
+    )
+
+
+STAFF_DONE = {
+    "reset_two_step": _lazy(
+        "Two-step sign-in was reset for %(name)s. They were signed out and will set up their "
+        "app again at their next sign-in. We emailed them."
+    ),
+    "end_access": _lazy(
+        "%(name)s can no longer sign in. Their sessions have ended. Nothing they wrote was removed."
+    ),
+    "restore_access": _lazy("%(name)s can sign in again."),
+}
 
 
 def invite_staff(request: HttpRequest) -> HttpResponse:
