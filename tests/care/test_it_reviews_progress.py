@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from kithkin.accounts.models import Client
 from kithkin.audit.models import AuditEvent
-from kithkin.care import review
+from kithkin.care import plan, review
 from kithkin.care.models import ActionStatus, Goal, Indicator, IndicatorKind, OwnerKind
 from tests import factories
 from tests.care.circle_data import (
@@ -122,7 +122,10 @@ def test_it_counts_contacts_per_four_week_period_against_the_rhythm(circle: Circ
     for earlier, later in zip(rhythm.periods, rhythm.periods[1:], strict=False):
         assert later.starts_on == earlier.ends_on + timedelta(days=1)
         assert (later.ends_on - later.starts_on).days == 27
-    assert rhythm.progress.met  # in touch yesterday: within every 7 days
+    # In touch yesterday, but no period kept to the rhythm: the label reads the table's periods.
+    assert isinstance(rhythm.progress, plan.RhythmProgress)
+    assert rhythm.progress.periods == tuple(rhythm.periods)
+    assert not rhythm.progress.met
 
 
 def test_a_rhythm_with_a_person_since_marked_not_safe_is_not_followed(circle: Circle) -> None:

@@ -67,7 +67,7 @@ def test_it_follows_a_score_improving_toward_its_target(world: World) -> None:
     body = signed_in(world.clinician).get(url("care_plan", world.client_a)).content.decode()
     assert "PHQ-9: 18 at first, 9 most recently; the target is 5." in body
     assert '<progress max="100" value="69"' in body
-    assert "On the way" in body
+    assert "Moving closer" in body
 
 
 def test_it_marks_a_score_target_reached(world: World) -> None:
@@ -105,20 +105,32 @@ def test_it_says_when_there_is_no_score_yet(world: World) -> None:
 def test_it_follows_a_contact_rhythm_on_track_and_drifting(world: World) -> None:
     goal = plan_data.goal(world.client_a)
     sam = factories.person_of(world.client_a, "Sam")
-    plan_data.rhythm_indicator(goal, sam, days=7)
+    indicator = plan_data.rhythm_indicator(goal, sam, days=7)
     never = _only(goal)
     assert never.state is Rhythm.NEVER and not never.met
     assert never.sentence == "No contact with Sam logged yet."
+    assert never.state_text == "Too early to tell"  # set today: no four weeks followed yet
 
+    # Followed for twelve weeks from here on.
+    indicator.created_at = timezone.now() - timedelta(weeks=12)
+    indicator.save(update_fields=["created_at"])
     factories.contact(sam, occurred_at=timezone.now() - timedelta(days=10))
     drifting = _only(goal)
     assert drifting.state is Rhythm.DUE and not drifting.met
     assert drifting.sentence == "Last in touch with Sam 10 days ago."
-    assert drifting.state_text == "Time to get in touch"
+    assert drifting.state_text == "Not quite yet"
     assert drifting.target_text == "in touch with Sam at least every 7 days"
 
+    # In touch two days ago, but twice in four weeks is not every week yet.
     factories.contact(sam, occurred_at=timezone.now() - timedelta(days=2))
+    recent = _only(goal)
+    assert recent.days_since == 2 and not recent.met and recent.state_text == "Not quite yet"
+
+    # Every week for eight weeks: the last two periods kept to it, and the last contact is recent.
+    for days in (16, 23, 30, 37, 44, 51):
+        factories.contact(sam, occurred_at=timezone.now() - timedelta(days=days))
     on_track = _only(goal)
+    assert [p.met for p in on_track.periods] == [False, True, True]
     assert on_track.met and on_track.days_since == 2 and on_track.state_text == "On track"
 
     body = signed_in(world.client_a_user).get(url("care_plan", world.client_a)).content.decode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -252,6 +253,119 @@ def remove_indicator(request: HttpRequest, indicator: Indicator, client_id: UUID
 
 # --- progress --------------------------------------------------------------------------------
 
+# Contact rhythm is judged, and reviewed, in four-week periods over the last twelve weeks.
+PERIOD_DAYS = 28
+PERIODS = 3
+
+
+class ScoreTrend(enum.Enum):
+    """Where a score indicator stands. Worded calmly: the client may read it."""
+
+    REACHED = "reached"
+    CLOSER = "closer"  # not there yet, and the latest score is nearer the target than the first
+    NO_CHANGE = "no_change"
+    FURTHER = "further"  # the latest score is further from the target than the first
+    NOT_REACHED = "not_reached"  # a single score so far, short of the target
+    NO_SCORE = "no_score"
+
+    @property
+    def label(self) -> str:
+        return {
+            ScoreTrend.REACHED: _("Target reached"),
+            ScoreTrend.CLOSER: _("Moving closer"),
+            ScoreTrend.NO_CHANGE: _("No change yet"),
+            ScoreTrend.FURTHER: _("Further from the target"),
+            ScoreTrend.NOT_REACHED: _("Not reached yet"),
+            ScoreTrend.NO_SCORE: _("Waiting for a first score"),
+        }[self]
+
+
+class RhythmStanding(enum.Enum):
+    """Where a keeping-in-touch indicator stands. Worded calmly: the client may read it."""
+
+    ON_TRACK = "on_track"
+    DUE = "due"  # the periods kept to it, but the last contact is longer ago than the rhythm
+    NOT_QUITE = "not_quite"
+    TOO_EARLY = "too_early"  # set less than four weeks ago, and not on track yet
+    NOT_FOLLOWED = "not_followed"  # the person is since marked not safe, or off the map
+
+    @property
+    def label(self) -> str:
+        return {
+            RhythmStanding.ON_TRACK: _("On track"),
+            RhythmStanding.DUE: _("Time to get in touch"),
+            RhythmStanding.NOT_QUITE: _("Not quite yet"),
+            RhythmStanding.TOO_EARLY: _("Too early to tell"),
+            RhythmStanding.NOT_FOLLOWED: _("Not followed"),
+        }[self]
+
+
+@dataclass(frozen=True)
+class RhythmPeriod:
+    """Contacts with the person in one four-week period, against what the target asks."""
+
+    starts_on: datetime.date
+    ends_on: datetime.date
+    contacts: int
+    expected: int
+
+    @property
+    def met(self) -> bool:
+        return self.contacts >= self.expected
+
+
+def review_window(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """The rhythm's span in whole local days: PERIODS four-week periods up to and including
+    today."""
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    end = datetime.datetime.combine(
+        tomorrow, datetime.time.min, tzinfo=timezone.get_current_timezone()
+    )
+    return end - datetime.timedelta(days=PERIOD_DAYS * PERIODS), end
+
+
+def period_bounds(now: datetime.datetime) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """Each period's start and (exclusive) end, oldest first; the last one ends with today."""
+    _start, window_end = review_window(now)
+    bounds: list[tuple[datetime.datetime, datetime.datetime]] = []
+    for back in range(PERIODS - 1, -1, -1):
+        end = window_end - datetime.timedelta(days=PERIOD_DAYS * back)
+        bounds.append((end - datetime.timedelta(days=PERIOD_DAYS), end))
+    return bounds
+
+
+def expected_contacts(target_days: int) -> int:
+    """What "at least every N days" asks of four weeks: ⌈28 / N⌉ contacts."""
+    return max(1, math.ceil(PERIOD_DAYS / max(target_days, 1)))
+
+
+def rhythm_periods(
+    contacts: Iterable[datetime.datetime], target_days: int, now: datetime.datetime
+) -> list[RhythmPeriod]:
+    """The last PERIODS four-week periods, oldest first, with the contacts in each."""
+    moments = list(contacts)
+    return _periods(
+        [
+            sum(1 for moment in moments if start <= moment < end)
+            for start, end in period_bounds(now)
+        ],
+        target_days,
+        now,
+    )
+
+
+def _periods(counts: Sequence[int], target_days: int, now: datetime.datetime) -> list[RhythmPeriod]:
+    expected = expected_contacts(target_days)
+    return [
+        RhythmPeriod(
+            timezone.localdate(start),
+            timezone.localdate(end) - datetime.timedelta(days=1),
+            count,
+            expected,
+        )
+        for (start, end), count in zip(period_bounds(now), counts, strict=True)
+    ]
+
 
 @dataclass(frozen=True)
 class ScoreProgress:
@@ -327,12 +441,25 @@ class ScoreProgress:
         )
 
     @property
-    def state_text(self) -> str:
+    def trend(self) -> ScoreTrend:
+        """Reached, or which way the latest score has moved from the first one (the baseline
+        the sentence and the score table show), read in the instrument's direction."""
         if self.met:
-            return _("Target reached")
+            return ScoreTrend.REACHED
         if self.latest is None:
-            return _("Waiting for a first score")
-        return _("On the way")
+            return ScoreTrend.NO_SCORE
+        if self.baseline is None or self.count < 2:
+            return ScoreTrend.NOT_REACHED
+        change = (
+            self.baseline - self.latest if self.lower_is_better else self.latest - self.baseline
+        )
+        if math.isclose(change, 0.0, abs_tol=1e-9):
+            return ScoreTrend.NO_CHANGE
+        return ScoreTrend.CLOSER if change > 0 else ScoreTrend.FURTHER
+
+    @property
+    def state_text(self) -> str:
+        return self.trend.label
 
 
 @dataclass(frozen=True)
@@ -346,6 +473,11 @@ class RhythmProgress:
     state: Rhythm
     audience: str
     show_names: bool = True
+    # Contacts in each of the last PERIODS four-week periods, oldest first: the periods the
+    # review's table shows.
+    periods: tuple[RhythmPeriod, ...] = ()
+    # Set less than a whole period ago: not yet followed through one full four weeks.
+    too_early: bool = False
 
     kind = IndicatorKind.RHYTHM
 
@@ -363,8 +495,31 @@ class RhythmProgress:
         return self.person.not_safe or self.person.removed_at is not None
 
     @property
+    def periods_kept(self) -> int:
+        return sum(1 for period in self.periods if period.met)
+
+    @property
+    def standing(self) -> RhythmStanding:
+        """On track only when the evidence says so three ways: the latest four weeks kept to the
+        rhythm, most of the periods shown did, and the last contact is within the rhythm now."""
+        if self.paused:
+            return RhythmStanding.NOT_FOLLOWED
+        periods_kept_up = (
+            bool(self.periods)
+            and self.periods[-1].met
+            and self.periods_kept * 2 > len(self.periods)
+        )
+        if periods_kept_up and self.state is Rhythm.WITHIN:
+            return RhythmStanding.ON_TRACK
+        if self.too_early:
+            return RhythmStanding.TOO_EARLY
+        if periods_kept_up:
+            return RhythmStanding.DUE
+        return RhythmStanding.NOT_QUITE
+
+    @property
     def met(self) -> bool:
-        return not self.paused and self.state is Rhythm.WITHIN
+        return self.standing is RhythmStanding.ON_TRACK
 
     @property
     def target_text(self) -> str:
@@ -396,13 +551,7 @@ class RhythmProgress:
 
     @property
     def state_text(self) -> str:
-        if self.paused:
-            return _("Not followed")
-        if self.met:
-            return _("On track")
-        if self.days_since is None:
-            return _("Not started")
-        return _("Time to get in touch")
+        return self.standing.label
 
 
 IndicatorProgress = ScoreProgress | RhythmProgress
@@ -424,7 +573,10 @@ def progress_for(
     indicators = _indicators_of(goals)
     client_ids = {goal.client_id for goal in goals}
     scores = _scores(client_ids, {i.instrument_id for i in indicators if i.instrument_id})
-    last_contacts = _last_contacts({i.person_id for i in indicators if i.person_id})
+    bounds = period_bounds(now)
+    contacts = _contacts({i.person_id for i in indicators if i.person_id}, bounds)
+    empty = (0,) * len(bounds)
+    latest_period_starts = bounds[-1][0]
     client_of = {goal.pk: goal.client_id for goal in goals}
     library = measures.installed_library()
     for indicator in indicators:
@@ -444,7 +596,7 @@ def progress_for(
                 )
             )
         elif indicator.person is not None:
-            last = last_contacts.get(indicator.person.pk)
+            last, counts = contacts.get(indicator.person.pk, (None, empty))
             status = rhythm_status(last, indicator.target_days, now=now)
             found[indicator.goal_id].append(
                 RhythmProgress(
@@ -455,6 +607,8 @@ def progress_for(
                     state=status.state,
                     audience=audience,
                     show_names=show_names,
+                    periods=tuple(_periods(counts, int(indicator.target_days or 0), now)),
+                    too_early=indicator.created_at > latest_period_starts,
                 )
             )
     return found
@@ -487,17 +641,24 @@ def _scores(
     return found
 
 
-def _last_contacts(person_ids: set[UUID]) -> dict[UUID, datetime.datetime]:
+def _contacts(
+    person_ids: set[UUID], bounds: Sequence[tuple[datetime.datetime, datetime.datetime]]
+) -> dict[UUID, tuple[datetime.datetime | None, tuple[int, ...]]]:
+    """Per person, the latest contact and the number of contacts in each period: one query."""
     if not person_ids:
         return {}
+    in_period = {
+        f"in_{index}": Count("pk", filter=Q(occurred_at__gte=start, occurred_at__lt=end))
+        for index, (start, end) in enumerate(bounds)
+    }
     rows = (
         Contact.objects.filter(person_id__in=person_ids)
         .values("person_id")
-        .annotate(last=Max("occurred_at"))
-        .values_list("person_id", "last")
+        .annotate(last=Max("occurred_at"), **in_period)
+        .values_list("person_id", "last", *in_period)
         .order_by()
     )
-    return dict(rows)
+    return {row[0]: (row[1], tuple(int(count) for count in row[2:])) for row in rows}
 
 
 # --- key contacts ----------------------------------------------------------------------------

@@ -7,11 +7,10 @@ or contacts. Nothing here reads a clinician's private notes or a response's answ
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from django.utils import timezone
@@ -34,6 +33,7 @@ from kithkin.care.models import (
     Problem,
     SessionStatus,
 )
+from kithkin.care.plan import RhythmPeriod, review_window, rhythm_periods
 from kithkin.measures import charts
 from kithkin.measures import services as measures
 from kithkin.measures.library import Instrument
@@ -41,9 +41,6 @@ from kithkin.measures.models import Response
 from kithkin.measures.scoring import ReliableChange
 from kithkin.network.models import Contact
 
-# Contact rhythm is reviewed in four-week periods, over the last twelve weeks.
-PERIOD_DAYS = 28
-PERIODS = 3
 # The member's check-in summary: how many in the last four weeks, and a direction word per
 # questionnaire from the first to the latest score of the last twelve weeks.
 CHECKIN_RECENT_DAYS = 28
@@ -130,20 +127,6 @@ class ScorePoint:
     meets_target: bool
 
 
-@dataclass(frozen=True)
-class RhythmPeriod:
-    """Contacts with the person in one four-week period, against what the target asks."""
-
-    starts_on: date
-    ends_on: date
-    contacts: int
-    expected: int
-
-    @property
-    def met(self) -> bool:
-        return self.contacts >= self.expected
-
-
 @dataclass
 class IndicatorReview:
     """An indicator's standing now (from the case plan) and its history: the dated scores, or
@@ -178,37 +161,6 @@ class Review:
     goals: list[GoalReview]
     people: list[OwnerTally]
     without_goal: Tally
-
-
-def review_window(now: datetime) -> tuple[datetime, datetime]:
-    """The rhythm review's span in whole local days: PERIODS four-week periods up to and
-    including today."""
-    tomorrow = timezone.localdate(now) + timedelta(days=1)
-    end = datetime.combine(tomorrow, time.min, tzinfo=timezone.get_current_timezone())
-    return end - timedelta(days=PERIOD_DAYS * PERIODS), end
-
-
-def rhythm_periods(
-    contacts: Iterable[datetime], target_days: int, now: datetime
-) -> list[RhythmPeriod]:
-    """The last PERIODS four-week periods, oldest first, with the contacts in each."""
-    expected = max(1, math.ceil(PERIOD_DAYS / target_days))
-    moments = list(contacts)
-    _start, window_end = review_window(now)
-    periods: list[RhythmPeriod] = []
-    for back in range(PERIODS - 1, -1, -1):
-        end = window_end - timedelta(days=PERIOD_DAYS * back)
-        start = end - timedelta(days=PERIOD_DAYS)
-        count = sum(1 for moment in moments if start <= moment < end)
-        periods.append(
-            RhythmPeriod(
-                timezone.localdate(start),
-                timezone.localdate(end) - timedelta(days=1),
-                count,
-                expected,
-            )
-        )
-    return periods
 
 
 def _history(
