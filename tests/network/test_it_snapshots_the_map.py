@@ -127,7 +127,8 @@ def test_it_lists_snapshots_newest_first_in_constant_queries(world: World) -> No
         assert response.status_code == 200
         body = response.content.decode()
         # Matched as whole table cells: a bare "L0" can turn up inside a random CSRF token.
-        newest, oldest = f"<td>L{count - 1}</td>", "<td>L0</td>"
+        cell = '<td data-label="Label">L{}</td>'
+        newest, oldest = cell.format(count - 1), cell.format(0)
         assert newest in body
         assert body.index(newest) < body.index(oldest)
         assert "Cleo Clinician" in body
