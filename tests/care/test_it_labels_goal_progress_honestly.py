@@ -90,8 +90,10 @@ def test_a_worsening_score_is_further_from_the_target(world: World) -> None:
         body = signed_in(who).get(_review_url(world.client_a)).content.decode()
         assert "Further from the target" in body
         assert not any(word in body for word in HOPEFUL)
-    client_plan = signed_in(world.client_a_user).get(_plan_url(world.client_a))
-    assert "Further from the target" in client_plan.content.decode()
+    client_plan = signed_in(world.client_a_user).get(_plan_url(world.client_a)).content.decode()
+    assert "Further from the target" in client_plan
+    # No "0% of the way" bar beside it: the sentence says what happened.
+    assert "of the way from the first score" not in client_plan
 
 
 def test_an_improving_score_is_moving_closer(world: World) -> None:
@@ -229,6 +231,9 @@ def test_a_rhythm_set_less_than_four_weeks_ago_is_too_early_to_tell(world: World
     _in_touch(elif_, 1, 8)
     progress = _only(goal)
     assert not progress.met and progress.state_text == "Too early to tell"
+    # Too early is not a nudge: the plain badge, not the amber one.
+    plan_page = signed_in(world.client_a_user).get(_plan_url(world.client_a)).content.decode()
+    assert '<span class="badge">Too early to tell</span>' in plan_page
     # Contacts logged on the map before the goal count as evidence all the same.
     _in_touch(elif_, 15, 22, *KEPT_MIDDLE)
     assert _only(goal).state_text == "On track"

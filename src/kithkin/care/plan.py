@@ -522,6 +522,11 @@ class RhythmProgress:
         return self.standing is RhythmStanding.ON_TRACK
 
     @property
+    def wants_contact(self) -> bool:
+        """Shown with the soft amber badge: time to get in touch, or not quite kept to."""
+        return self.standing in (RhythmStanding.DUE, RhythmStanding.NOT_QUITE)
+
+    @property
     def target_text(self) -> str:
         return ngettext(
             "in touch with %(name)s at least every %(days)s day",
