@@ -27,6 +27,7 @@ from kithkin.accounts.models import (
     User,
 )
 from kithkin.connection import withdrawal
+from kithkin.measures import direction
 from kithkin.measures import services as measures
 from kithkin.measures.models import OVERDUE_AFTER
 from kithkin.measures.scoring import ReliableChange
@@ -62,7 +63,9 @@ class ScoreCell:
     total: str
     band: str
     arrow: str  # the direction the score moved since the first one: ↓, ↑, or "" if it did not
-    change: str  # "improved", "deteriorated", "no reliable change", or the raw difference
+    # "improved", "deteriorated", "no reliable change", or the difference with the instrument's
+    # own word for its direction ("8 worse", "3 better"; "higher"/"lower" if it has none)
+    change: str
     sentence: str
 
 
@@ -76,7 +79,7 @@ def score_cell(latest: measures.LatestScore) -> ScoreCell:
     arrow = change = ""
     moved = latest.change
     if moved is not None and moved.difference != 0:
-        arrow = "↓" if moved.difference < 0 else "↑"
+        arrow = direction.arrow(moved.difference)
         first = format_score(moved.before)
         if moved.classification is ReliableChange.IMPROVED:
             change = _("improved")
@@ -94,10 +97,16 @@ def score_cell(latest: measures.LatestScore) -> ScoreCell:
                 "first": first
             }
         else:
-            change = format_score(abs(moved.difference))
+            amount = format_score(abs(moved.difference))
+            # Translators: a score change on the caseload and its direction: "8 worse".
+            change = _("%(amount)s %(direction)s") % {
+                "amount": amount,
+                "direction": direction.word(chosen, moved.difference),
+            }
             sentence += " " + _("First score %(first)s; reliable change cannot be judged.") % {
                 "first": first
             }
+            sentence += " " + direction.sentence(chosen, moved.difference, amount)
     return ScoreCell(chosen.short_title, total, latest.band, arrow, change, sentence)
 
 

@@ -1594,8 +1594,8 @@ def _factors_section(words: _Words, observations: Observations, fired: Sequence[
                 "seven things. Each one shows what it is based on."
             ),
             _(
-                "Resilience when apart (concepts.md section 4), from the protective factors "
-                "check-in and, for three of them, the map and contact log."
+                "Resilience when apart, from the protective factors check-in and, for three "
+                "of them, the map and contact log."
             ),
         ),
         elements,

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from kithkin.accounts import access
 from kithkin.accounts.access import Purpose
 from kithkin.accounts.models import Client
-from kithkin.measures import charts, scoring, services
+from kithkin.measures import charts, direction, provenance, scoring, services
 from kithkin.measures.library import Instrument, Item
 from kithkin.measures.models import Assignment, DueState, Mode, Response, RiskAlert
 from kithkin.network.models import Person
@@ -135,18 +135,25 @@ class ChangeText:
     recovered: bool
 
 
-def _clinician_change(change: scoring.Change | None) -> ChangeText | None:
+def _clinician_change(chosen: Instrument, change: scoring.Change | None) -> ChangeText | None:
     if change is None:
         return None
     difference = charts.format_score(abs(change.difference))
     # A true minus sign (U+2212) reads better than a hyphen next to a number.
     sign = "+" if change.difference > 0 else ("\u2212" if change.difference < 0 else "±")
-    detail = _("%(before)s → %(after)s (%(sign)s%(difference)s)") % {
+    values = {
         "before": charts.format_score(change.before),
         "after": charts.format_score(change.after),
         "sign": sign,
         "difference": difference,
+        # The instrument's own word for the direction ("worse", "better"; "higher" or "lower"
+        # when it has none): the sign alone does not say whether a rise is good news.
+        "direction": direction.word(chosen, change.difference),
     }
+    if change.difference:
+        detail = _("%(before)s → %(after)s (%(sign)s%(difference)s, %(direction)s)") % values
+    else:
+        detail = _("%(before)s → %(after)s (%(sign)s%(difference)s)") % values
     if change.classification is None or change.threshold is None:
         return ChangeText(_("Reliable change cannot be judged"), detail, "", False)
     labels = {
@@ -261,8 +268,8 @@ def _card(summary: services.InstrumentSummary, *, is_client: bool) -> Instrument
         scored = sum(1 for r in summary.responses if r.total is not None)
         from_last = _client_change(last, since_first=False) if scored > 2 else None
     else:
-        from_baseline = _clinician_change(baseline)
-        from_last = _clinician_change(last)
+        from_baseline = _clinician_change(summary.instrument, baseline)
+        from_last = _clinician_change(summary.instrument, last)
     total = summary.latest.total
     return InstrumentCard(
         summary=summary,
@@ -362,6 +369,8 @@ def measures_instrument(request: HttpRequest, client_id: UUID, instrument_id: st
             "instrument": chosen,
             "card": card,
             "chart": chart,
+            # Where the bands, cut-off and reliable change come from, cleaned for the care team.
+            "sources": () if context["is_client"] else provenance.instrument_sources(chosen),
             # Newest first in the table (the chart reads oldest first); one row per response.
             "rows": list(zip(reversed(responses), reversed(rows), strict=True))
             if len(responses) == len(rows)
@@ -739,8 +748,8 @@ def _score_context(chosen: Instrument, response: Response) -> dict[str, Any]:
     )
     return {
         "total": charts.format_score(response.total) if response.total is not None else None,
-        "from_baseline": _clinician_change(progress.from_baseline) if progress else None,
-        "from_last": _clinician_change(progress.from_last) if progress else None,
+        "from_baseline": _clinician_change(chosen, progress.from_baseline) if progress else None,
+        "from_last": _clinician_change(chosen, progress.from_last) if progress else None,
         "diagnoses": _diagnoses(response),
         "subscales": _subscales(response),
         "prorated": bool(response.score_detail.get("prorated")),
