@@ -58,12 +58,32 @@ def test_it_invites_a_key_contact_by_email(world: World, rob: KeyContact) -> Non
     text = str(message.subject) + str(message.body)
     plan_data.invitation_link(message.body)
     assert "Cleo Clinician" in text and "Harbour Practice" in text
+    assert message.body.startswith("Hello Rob Rivers,")  # greeted as the form promises
     assert "Alex" in text  # the client's first name only, so they know whom they support
     assert "Alex Rivers" not in text
     assert CONCERNS not in text and "Brother who visits" not in text
     event = AuditEvent.objects.get(action="care.contact.invite")
     assert event.object_id == str(rob.pk) and event.detail == {"invitation": str(invitation.pk)}
     assert "rob" not in str(event.detail).lower().replace(str(invitation.pk), "")
+
+
+def test_when_the_client_invites_the_email_names_her_by_first_name_only(
+    world: World, rob: KeyContact
+) -> None:
+    _invite(signed_in(world.client_a_user), world, rob, "rob@example.test")
+    [message] = mail.outbox
+    text = str(message.subject) + str(message.body)
+    assert message.body.startswith("Hello Rob Rivers,")
+    assert "Alex would like you to be part of their support circle on Kithkin" in text
+    assert "Rivers has invited" not in text and "Alex Rivers" not in text
+    assert CONCERNS not in text
+    # The acceptance page says the same, and still nothing more about her.
+    page = HttpClient().get(plan_data.invitation_link(message.body)).content.decode()
+    assert "Alex would like you to be part of their support circle" in page
+    assert "Alex Rivers" not in page
+    # A stranger cannot send invitations from her plan.
+    assert _invite(signed_in(world.stranger), world, rob, "x@example.test").status_code == 404
+    assert len(mail.outbox) == 1
 
 
 def test_it_links_the_key_contact_once_the_invitation_is_accepted(

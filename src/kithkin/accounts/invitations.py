@@ -279,19 +279,31 @@ def revoke(request: HttpRequest, invitation: Invitation) -> bool:
     return bool(changed)
 
 
-def _send(invitation: Invitation, url: str) -> None:
-    context = {
+def intro_context(invitation: Invitation) -> dict[str, Any]:
+    """What the invitation's words may say (the email and the acceptance page alike). A member
+    learns whose circle this is by first name only, never more, even when the client herself
+    sent the invitation."""
+    client = invitation.client if invitation.role == Role.MEMBER else None
+    invited_by_client = (
+        client is not None
+        and invitation.invited_by_id is not None
+        and invitation.invited_by_id == client.user_id
+    )
+    return {
         "invitation": invitation,
-        "url": url,
-        "inviter": invitation.invited_by.display_name if invitation.invited_by else "",
-        "practice": invitation.practice.name,
-        # The member needs to know whose circle this is: first name only, never more.
-        "client_first_name": invitation.client.first_name
-        if invitation.client is not None and invitation.role == Role.MEMBER
+        "inviter": invitation.invited_by.display_name
+        if invitation.invited_by and not invited_by_client
         else "",
-        "expires_at": invitation.expires_at,
+        "invited_by_client": invited_by_client,
+        "practice": invitation.practice.name,
         "role": invitation.role,
+        "client_first_name": client.first_name if client is not None else "",
+        "greeting_name": invitation.display_name,
     }
+
+
+def _send(invitation: Invitation, url: str) -> None:
+    context = {**intro_context(invitation), "url": url, "expires_at": invitation.expires_at}
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from kithkin.accounts import access, invitations, mfa, services, staff
 from kithkin.accounts.access import Purpose
 from kithkin.accounts.invitations import AcceptanceRefused, InvitationError, Problem
-from kithkin.accounts.models import Client, Invitation, Role
+from kithkin.accounts.models import Client, Role
 from kithkin.accounts.practice_forms import (
     AcceptInvitationForm,
     CareTeamAddForm,
@@ -349,18 +349,6 @@ def _problem_page(request: HttpRequest, refused: AcceptanceRefused) -> HttpRespo
     )
 
 
-def _invitation_context(invitation: Invitation) -> dict[str, Any]:
-    return {
-        "invitation": invitation,
-        "inviter": invitation.invited_by.display_name if invitation.invited_by else "",
-        "practice": invitation.practice.name,
-        "role": invitation.role,
-        "client_first_name": invitation.client.first_name
-        if invitation.client is not None and invitation.role == Role.MEMBER
-        else "",
-    }
-
-
 @login_not_required
 @never_cache
 @sensitive_post_parameters("password1", "password2")
@@ -370,7 +358,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except AcceptanceRefused as refused:
         invitations.record_refusal(request, refused)
         return _problem_page(request, refused)
-    context = _invitation_context(invitation)
+    context = invitations.intro_context(invitation)
     if request.user.is_authenticated:
         # Accepting would sign this person out of their own account into a new one.
         return render(request, "accounts/invitation_signed_in.html", context, status=409)

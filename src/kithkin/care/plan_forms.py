@@ -241,8 +241,8 @@ class InviteForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
         help_text=_(
-            "The email names who invited them, the practice and the client's first name, "
-            "and nothing about the client's care."
+            "The email says who invited them and from which practice, and nothing about "
+            "anyone's care."
         ),
         error_messages={"required": _("Write their email address.")},
     )
