@@ -998,11 +998,16 @@ def _send(
     with timezone.override(zone):
         subject = render_to_string(f"care/email/{template}_subject.txt", context).strip()
         body = render_to_string(f"care/email/{template}_body.txt", context)
+        # The inbox entry links to the page itself and has no attachment: no link text, no
+        # "attached calendar file", no signature.
+        inbox_body = render_to_string(
+            f"care/email/{template}_body.txt", {**context, "in_inbox": True}
+        ).strip()
     notifications.notify(
         user,
         kind=kind,
         title=subject,
-        body=body,
+        body=inbox_body,
         url=urlsplit(str(context.get("url", ""))).path,
         email=False,
     )
