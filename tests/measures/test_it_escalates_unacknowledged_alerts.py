@@ -99,3 +99,22 @@ def test_it_acknowledges_through_the_page_before_the_delay_and_nothing_escalates
     assert signed_in(world.clinician).post(url, {"note": "Seen in clinic."}).status_code == 302
     jobs.run_due("test", now=raised + timedelta(days=2))
     assert _escalation_mail() == []
+
+
+def test_the_admin_sees_how_to_reach_the_care_team_and_how_to_add_someone(
+    world: World, rf: RequestFactory
+) -> None:
+    alert, raised = _raise(world, rf)
+    delay = services.practice_settings(world.practice).escalate_after
+    jobs.run_due("test", now=raised + delay + timedelta(minutes=1))
+    url = reverse("measures_alert", kwargs={"client_id": world.client_a.pk, "alert_id": alert.pk})
+    page = signed_in(world.admin).get(url).content.decode()
+    # Each clinician on the care team with a way to reach them now, and a way to add a duty
+    # clinician who can acknowledge it; never the answers.
+    assert f'<a href="mailto:{world.clinician.email}">' in page
+    assert "add a clinician who can (the duty clinician, say)" in page
+    assert reverse("client_care_team", kwargs={"client_id": world.client_a.pk}) in page
+    assert "Several days" not in page and "More than half the days" not in page
+    # A stranger admin of another practice gets nothing.
+    stranger_admin = factories.staff(world.other_practice, Role.ADMIN)
+    assert signed_in(stranger_admin).get(url).status_code == 404

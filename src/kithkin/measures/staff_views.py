@@ -237,8 +237,9 @@ def alert_facts(alert: RiskAlert) -> AlertFacts:
     return AlertFacts(chosen, chosen.title, rule_label, item_label, answer_label)
 
 
-def _care_team_names(client_id: UUID) -> list[str]:
-    return [user.display_name for user in services.care_team_recipients(client_id)]
+def _care_team_contacts(client_id: UUID) -> list[User]:
+    """The care team an admin should reach about an escalated alert: name and work email."""
+    return services.care_team_recipients(client_id)
 
 
 def _escalates_at(alert: RiskAlert, client: Client) -> datetime | None:
@@ -288,7 +289,7 @@ def measures_alert(request: HttpRequest, client_id: UUID, alert_id: UUID) -> Htt
         return render(
             request,
             "measures/staff_alert_escalated.html",
-            {"alert": alert, "client": client, "care_team": _care_team_names(client.pk)},
+            {"alert": alert, "client": client, "care_team": _care_team_contacts(client.pk)},
         )
     form = AcknowledgeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
