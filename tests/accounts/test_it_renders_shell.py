@@ -127,3 +127,23 @@ def test_it_renders_shell_stylesheet_with_focus_print_and_small_screens() -> Non
     assert "@media print" in css
     assert "--tap: 44px" in css
     assert "@import" not in css and "http" not in css  # nothing fetched from elsewhere
+
+
+def test_it_words_the_footer_and_the_empty_inbox_for_each_reader(world: World) -> None:
+    """A client's pages are private to her and her care team; staff keep what they see within
+    the care team; a network member sees only what was shared with them."""
+    expected = {
+        world.client_a_user: ("private to you and your care team", "updates about your care"),
+        world.clinician: ("keep it within the care team", "updates about your work"),
+        world.member: ("only what was chosen to be shared with you", "Invitations, reminders"),
+    }
+    for user, (footer, empty_inbox) in expected.items():
+        http = signed_in(user)
+        assert footer in http.get("/").content.decode(), user
+        assert empty_inbox in http.get(reverse("notifications")).content.decode(), user
+    # The stranger sees her own staff wording, never the client's.
+    stranger_home = signed_in(world.stranger).get("/").content.decode()
+    assert "private to you and your care team" not in stranger_home
+    anonymous = HttpClient().get(reverse("login")).content.decode()
+    assert "care that grows through connection." in anonymous
+    assert "private to you" not in anonymous

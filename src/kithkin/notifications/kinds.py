@@ -28,7 +28,7 @@ BREAK_GLASS = "accounts.break_glass"
 
 
 class Category(models.TextChoices):
-    ALERTS = "alerts", _("Risk alerts")
+    ALERTS = "alerts", _("Risk alerts and emergency access")
     SESSIONS = "sessions", _("Network sessions")
     ACTIONS = "actions", _("Agreed actions")
     CHECKINS = "checkins", _("Check-ins")
@@ -52,8 +52,9 @@ CATEGORIES: dict[Category, CategoryInfo] = {
         CategoryInfo(
             Category.ALERTS,
             _(
-                "When a client's answer needs a prompt check, and when an alert has waited too "
-                "long for someone to acknowledge it."
+                "When a client's answer needs a prompt check, when an alert has waited too "
+                "long for someone to acknowledge it, and when someone opens emergency access to "
+                "a client."
             ),
             critical=True,
             roles=frozenset({Role.ADMIN, Role.CLINICIAN}),
