@@ -118,3 +118,22 @@ def test_it_signs_in_logout_form_carries_csrf(world: World) -> None:
     body = http.get(reverse("home")).content.decode()
     assert f'action="{reverse("logout")}"' in body
     assert "csrfmiddlewaretoken" in body
+
+
+def test_it_says_why_sign_in_is_asked_for_when_a_link_led_here(world: World) -> None:
+    """Opening a link while signed out (the email-change confirmation, say) explains the sign-in
+    page, and comes back to the link afterwards."""
+    link = reverse("email_change_confirm") + "?t=abc"
+    page = HttpClient().get(link, follow=True).content.decode()
+    assert "To finish changing your email address, sign in with your current address" in page
+    other = HttpClient().get(reverse("settings"), follow=True).content.decode()
+    assert "Please sign in to open that page" in other
+    plain = HttpClient().get(reverse("login")).content.decode()
+    assert "Please sign in to open that page" not in plain
+    # A stranger's wrong password shows the usual words, not the explanation.
+    wrong = HttpClient().post(
+        reverse("login") + "?next=" + reverse("settings"),
+        {"username": world.stranger.email, "password": "not it at all", "next": "/settings/"},
+    )
+    assert WRONG in wrong.content.decode()
+    assert "Please sign in to open that page" not in wrong.content.decode()
