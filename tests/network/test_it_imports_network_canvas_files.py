@@ -270,3 +270,15 @@ def test_it_refuses_strangers_the_import_pages(world: World, who: str) -> None:
     assert http.get(done_url).status_code == 404
     assert http.post(done_url).status_code == 404
     assert Person.objects.count() == 0
+
+
+def test_the_client_sees_the_upload_page_in_plain_words(world: World) -> None:
+    url = reverse("network_import", kwargs={"client_id": world.client_a.pk})
+    mine = signed_in(world.client_a_user).get(url).content.decode()
+    assert "Bring in people from another map" in mine
+    # The several-files route is folded away for her, and no encoding names.
+    assert "<details" in mine and "Several files instead of one" in mine
+    assert "UTF-8" not in mine
+    staff_page = signed_in(world.clinician).get(url).content.decode()
+    assert "UTF-8" in staff_page and "<details" not in staff_page
+    assert signed_in(world.stranger).get(url).status_code == 404
