@@ -318,6 +318,12 @@ def regenerate_recovery_codes(request: HttpRequest) -> list[str]:
     return codes
 
 
+def remove_devices(user: User) -> None:
+    """Delete the person's authenticator app and recovery codes (callers audit)."""
+    AuthenticatorDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
 def remove_mfa(request: HttpRequest) -> bool:
     """Turn two-step sign-in off (clients and members only). False, audited, for staff."""
     user = request.user
@@ -332,8 +338,7 @@ def remove_mfa(request: HttpRequest) -> bool:
         )
         return False
     with transaction.atomic():
-        AuthenticatorDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        remove_devices(user)
         audit.record(request, action="mfa.remove", object_type="user", object_id=user.pk)
     request.session.pop(DEVICE_ID_SESSION_KEY, None)
     request.user.otp_device = None  # type: ignore[union-attr]

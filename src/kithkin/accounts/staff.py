@@ -17,9 +17,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice
 
-from kithkin.accounts import access
+from kithkin.accounts import access, mfa
 from kithkin.accounts.models import AuthenticatorDevice, Membership, Practice, Role, User
 from kithkin.audit import services as audit
 from kithkin.security import sessions
@@ -98,6 +97,18 @@ def _refuse_self(request: HttpRequest, membership: Membership, action: str) -> N
         raise StaffChangeRefused(_("You cannot do this to your own account. Ask another admin."))
 
 
+def _sign_out_everywhere(request: HttpRequest, user: User, action: str) -> None:
+    """End every session of the person and audit the change with how many ended."""
+    ended = sessions.end_sessions(user)
+    audit.record(
+        request,
+        action=action,
+        object_type="user",
+        object_id=user.pk,
+        detail={"sessions_ended": ended},
+    )
+
+
 def reset_two_step(request: HttpRequest, membership: Membership) -> None:
     """Remove the person's authenticator app and recovery codes and sign them out everywhere:
     at their next sign-in, after the password, they set up a new app. They are told by email."""
@@ -105,16 +116,8 @@ def reset_two_step(request: HttpRequest, membership: Membership) -> None:
     _refuse_self(request, membership, action)
     user = membership.user
     with transaction.atomic():
-        AuthenticatorDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
-        ended = sessions.end_sessions(user)
-        audit.record(
-            request,
-            action=action,
-            object_type="user",
-            object_id=user.pk,
-            detail={"sessions_ended": ended},
-        )
+        mfa.remove_devices(user)
+        _sign_out_everywhere(request, user, action)
         context = {"name": user.display_name, "practice": membership.practice.name}
         subject = render_to_string("accounts/staff/two_step_reset_subject.txt", context).strip()
         body = render_to_string("accounts/staff/two_step_reset_body.txt", context)
@@ -145,14 +148,7 @@ def end_access(request: HttpRequest, membership: Membership) -> None:
             raise StaffChangeRefused(_("The practice needs at least one admin."))
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        ended = sessions.end_sessions(user)
-        audit.record(
-            request,
-            action=action,
-            object_type="user",
-            object_id=user.pk,
-            detail={"sessions_ended": ended},
-        )
+        _sign_out_everywhere(request, user, action)
 
 
 def restore_access(request: HttpRequest, membership: Membership) -> None:
